@@ -1,0 +1,64 @@
+package org.taylormlp.app;
+
+import org.taylormlp.model.Model;
+import org.taylormlp.model.ModelLoader;
+import org.taylormlp.nn.FeedForward;
+import org.taylormlp.nn.Transformer;
+import org.taylormlp.tensor.Kernels;
+import org.taylormlp.tensor.KernelsProvider;
+
+import java.nio.file.Path;
+import java.util.function.IntFunction;
+
+/**
+ * A model ready to run: the loaded checkpoint or release, the kernels chosen for this machine and the
+ * transformer (with the release's Taylor feed-forward blocks when the file is a release).
+ */
+public final class Engine implements AutoCloseable {
+    private final Model model;
+    private final Kernels kernels;
+    private final Transformer transformer;
+
+    /** Supplies per-layer feed-forward blocks for models that need non-dense ones (releases). */
+    public interface FeedForwardSupplier {
+        /** Returns a factory for this model, or null when the model's own dense MLPs apply. */
+        IntFunction<FeedForward> forModel(Model model, Kernels kernels);
+    }
+
+    private static volatile FeedForwardSupplier supplier = (m, k) -> null;
+
+    public static void registerFeedForwardSupplier(FeedForwardSupplier s) { supplier = s; }
+
+    public Engine(Model model, Kernels kernels, int maxContext) {
+        this.model = model;
+        this.kernels = kernels;
+        Wiring.ensureRegistered();
+        IntFunction<FeedForward> f = supplier.forModel(model, kernels);
+        this.transformer = new Transformer(model, kernels, maxContext, 32, f);
+    }
+
+    public static Engine open(Path path, Path tokenizer, int threads, int maxContext) {
+        Wiring.ensureRegistered();
+        Model m = ModelLoader.load(path, tokenizer);
+        try {
+            return new Engine(m, KernelsProvider.create(threads), maxContext);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /** Makes sure releases are recognised by {@link ModelLoader} (idempotent). */
+    public static void ensureWired() {
+        Wiring.ensureRegistered();
+    }
+
+    public Model model() { return model; }
+    public Kernels kernels() { return kernels; }
+    public Transformer transformer() { return transformer; }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

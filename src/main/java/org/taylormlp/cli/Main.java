@@ -1,0 +1,53 @@
+package org.taylormlp.cli;
+
+import org.taylormlp.TaylorMlpException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+/** The {@code taylormlp} command. Each subcommand parses options and calls library code. */
+@Command(name = "taylormlp", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Release LLMs as Taylor-series parameters (TaylorMLP) and run them on the CPU.",
+        subcommands = {GenerateCommand.class, InspectCommand.class})
+public final class Main implements Runnable {
+    public static final String VERSION = "0.1.0";
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.setOut(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8));
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI and returns the exit code: 0 ok, 1 runtime error, 2 usage error. */
+    public static int execute(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            if (ex instanceof TaylorMlpException || ex instanceof IllegalArgumentException) {
+                cmd.getErr().println("error: " + ex.getMessage());
+                return 1;
+            }
+            if (ex instanceof OutOfMemoryError) {
+                cmd.getErr().println("error: out of memory (raise -Xmx via TAYLORMLP_JAVA_OPTS or use a smaller --ctx)");
+                return 1;
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{"taylormlp " + VERSION + " (Java " + System.getProperty("java.version") + ")"};
+        }
+    }
+}

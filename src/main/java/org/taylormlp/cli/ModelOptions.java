@@ -1,0 +1,37 @@
+package org.taylormlp.cli;
+
+import org.taylormlp.app.Engine;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** Options shared by every command that runs a model. */
+public final class ModelOptions {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "PATH",
+            description = "GGUF file, Hugging Face folder, llama2.c .bin, or taylormlp release")
+    public Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "tokenizer.bin for llama2.c checkpoints (default: beside the model)")
+    public Path tokenizer;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "K", description = "compute threads (default: all cores)")
+    public int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = {"-c", "--ctx"}, paramLabel = "N", description = "maximum context in tokens (default: the model's, at most ${DEFAULT-VALUE})")
+    public int ctx = 4096;
+
+    @Option(names = {"-v", "--verbose"}, description = "print the kernel backend and load details to stderr")
+    public boolean verbose;
+
+    public Engine open() {
+        if (threads < 1 || threads > 1024) throw new IllegalArgumentException("--threads must be between 1 and 1024, got " + threads);
+        if (ctx < 1) throw new IllegalArgumentException("--ctx must be positive, got " + ctx);
+        long t0 = System.nanoTime();
+        Engine e = Engine.open(model, tokenizer, threads, ctx);
+        if (verbose) {
+            System.err.printf("loaded %s (%s, %s) in %.0f ms; kernels: %s%n", model, e.model().format(),
+                    e.model().config().architecture(), (System.nanoTime() - t0) / 1e6, e.kernels().name());
+        }
+        return e;
+    }
+}

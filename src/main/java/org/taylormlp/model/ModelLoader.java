@@ -1,0 +1,286 @@
+package org.taylormlp.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.taylormlp.format.MappedFile;
+import org.taylormlp.format.ModelFormatException;
+import org.taylormlp.format.gguf.GgufFile;
+import org.taylormlp.format.llama2c.Llama2cReader;
+import org.taylormlp.format.safetensors.SafetensorsFile;
+import org.taylormlp.format.safetensors.SafetensorsFolder;
+import org.taylormlp.tensor.Tensor;
+import org.taylormlp.tokenizer.HfTokenizer;
+import org.taylormlp.tokenizer.ScoreBpeTokenizer;
+import org.taylormlp.tokenizer.Tokenizer;
+import org.taylormlp.tokenizer.Tokenizers;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Opens any supported checkpoint: a GGUF file, a Hugging Face folder (config.json + safetensors + tokenizer.json),
+ * a llama2.c {@code .bin} (+ tokenizer.bin), or a taylormlp release (a safetensors file with taylormlp metadata,
+ * see {@code org.taylormlp.taylor.ReleaseReader}). The format is recognised from the bytes, never from names.
+ */
+public final class ModelLoader {
+    private ModelLoader() {}
+
+    /** Release loading is provided by the taylor package; registered there to keep layers one-directional. */
+    public interface ReleaseOpener {
+        boolean isRelease(SafetensorsFile file);
+
+        Model open(SafetensorsFile file);
+    }
+
+    private static volatile ReleaseOpener releaseOpener;
+
+    public static void registerReleaseOpener(ReleaseOpener opener) { releaseOpener = opener; }
+
+    public static Model load(Path path) {
+        return load(path, null);
+    }
+
+    /** @param tokenizerPath for llama2.c checkpoints: tokenizer.bin (default: looked up beside the model) */
+    public static Model load(Path path, Path tokenizerPath) {
+        if (Files.isDirectory(path)) return loadHfFolder(path);
+        if (!Files.isRegularFile(path)) throw new ModelFormatException(path, "no such file or folder");
+        byte[] head = readHead(path, 8);
+        if (head.length >= 4 && head[0] == 'G' && head[1] == 'G' && head[2] == 'U' && head[3] == 'F') return loadGguf(path);
+        if (looksLikeSafetensors(head, path)) {
+            SafetensorsFile sf = SafetensorsFile.open(path);
+            ReleaseOpener ro = releaseOpener;
+            if (ro != null && ro.isRelease(sf)) return ro.open(sf);
+            sf.close();
+            Path parent = path.toAbsolutePath().getParent();
+            if (parent != null && Files.isRegularFile(parent.resolve("config.json"))) return loadHfFolder(parent);
+            throw new ModelFormatException(path, "a safetensors file without config.json beside it; pass the folder");
+        }
+        return loadLlama2c(path, tokenizerPath);
+    }
+
+    private static byte[] readHead(Path p, int n) {
+        try (InputStream in = Files.newInputStream(p)) {
+            return in.readNBytes(n);
+        } catch (IOException e) {
+            throw new ModelFormatException(p, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean looksLikeSafetensors(byte[] head, Path p) {
+        if (head.length < 8) return false;
+        long n = 0;
+        for (int i = 7; i >= 0; i--) n = (n << 8) | (head[i] & 0xff);
+        if (n <= 1 || n > 100_000_000L) return false;
+        byte[] b = readHead(p, 9);
+        return b.length == 9 && b[8] == '{';
+    }
+
+    // ---------------------------------------------------------------- llama2.c
+
+    public static Model loadLlama2c(Path path, Path tokenizerPath) {
+        MappedFile f = MappedFile.open(path);
+        try {
+            Llama2cReader.Result r = Llama2cReader.read(f);
+            Path tok = tokenizerPath != null ? tokenizerPath : findLlama2cTokenizer(path);
+            Tokenizer tokenizer = ScoreBpeTokenizer.fromLlama2c(tok, r.config().vocabSize());
+            Map<String, Object> md = new LinkedHashMap<>();
+            md.put("tokenizer.path", tok.toString());
+            return new Model(path, "llama2c", r.config(), r.tensors(), tokenizer, md, List.of(f));
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    private static Path findLlama2cTokenizer(Path model) {
+        Path dir = model.toAbsolutePath().getParent();
+        Path std = dir.resolve("tokenizer.bin");
+        if (Files.isRegularFile(std)) return std;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "tok*.bin")) {
+            for (Path p : ds) return p;
+        } catch (IOException e) {
+            // fall through to the error below
+        }
+        throw new ModelFormatException(model, "missing tokenizer: no tokenizer.bin or tok*.bin beside the llama2.c checkpoint; pass --tokenizer");
+    }
+
+    // ---------------------------------------------------------------- GGUF
+
+    public static Model loadGguf(Path path) {
+        GgufFile g = GgufFile.open(path);
+        try {
+            String archName = g.getString("general.architecture");
+            if (archName == null) throw new ModelFormatException(path, "missing general.architecture");
+            Architecture arch = Architecture.fromGguf(archName);
+            if (arch == null) throw new ModelFormatException(path, "unknown architecture '" + archName
+                    + "' (supported: llama, mistral, qwen2, phi2)");
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (Tensor t : g.tensors()) tensors.put(t.name(), t);
+            ModelConfig cfg = ggufConfig(path, g, arch, tensors);
+            Tokenizer tok = Tokenizers.fromGgufMetadata(g.metadata(), path);
+            Map<String, Object> md = new LinkedHashMap<>();
+            md.put("gguf.version", g.version());
+            String name = g.getString("general.name");
+            if (name != null) md.put("general.name", name);
+            return new Model(path, "gguf", cfg, tensors, tok, md, List.of(g));
+        } catch (RuntimeException e) {
+            g.close();
+            throw e;
+        }
+    }
+
+    private static ModelConfig ggufConfig(Path path, GgufFile g, Architecture arch, Map<String, Tensor> tensors) {
+        String a = g.getString("general.architecture");
+        int dim = requireInt(path, g, a + ".embedding_length");
+        int hidden = requireInt(path, g, a + ".feed_forward_length");
+        int layers = requireInt(path, g, a + ".block_count");
+        int heads = requireInt(path, g, a + ".attention.head_count");
+        int kvHeads = (int) g.getLong(a + ".attention.head_count_kv", heads);
+        if (heads <= 0) throw new ModelFormatException(path, "attention.head_count must be positive, got " + heads);
+        int headDim = (int) g.getLong(a + ".attention.key_length", heads > 0 ? dim / heads : 0);
+        int ctx = (int) Math.min(g.getLong(a + ".context_length", 2048), 1 << 20);
+        Tensor embd = tensors.get(TensorNames.TOKEN_EMBD);
+        if (embd == null) throw new ModelFormatException(path, "missing tensor '" + TensorNames.TOKEN_EMBD + "'");
+        int vocab = Math.toIntExact(embd.dim(0));
+        boolean phi = arch == Architecture.PHI2;
+        float eps = (float) (phi ? g.getDouble(a + ".attention.layer_norm_epsilon", 1e-5)
+                : g.getDouble(a + ".attention.layer_norm_rms_epsilon", 1e-5));
+        int rotary = (int) g.getLong(a + ".rope.dimension_count", headDim);
+        double theta = g.getDouble(a + ".rope.freq_base", 10000.0);
+        int window = (int) g.getLong(a + ".attention.sliding_window", 0);
+        ModelConfig.RopeStyle style = arch == Architecture.QWEN2 || phi ? ModelConfig.RopeStyle.NEOX : ModelConfig.RopeStyle.ADJACENT;
+        boolean tied = !tensors.containsKey(TensorNames.OUTPUT);
+        int bos = (int) g.getLong("tokenizer.ggml.bos_token_id", 1);
+        int eos = (int) g.getLong("tokenizer.ggml.eos_token_id", 2);
+        ModelConfig cfg = new ModelConfig(arch, dim, hidden, layers, heads, kvHeads, headDim, vocab, ctx, eps,
+                phi ? ModelConfig.NormType.LAYER : ModelConfig.NormType.RMS, theta, style, rotary, null, window,
+                phi, !phi, phi ? ModelConfig.Activation.GELU_TANH : ModelConfig.Activation.SILU,
+                tensors.containsKey(TensorNames.blk(0, TensorNames.ATTN_Q_BIAS)),
+                tensors.containsKey(TensorNames.blk(0, TensorNames.ATTN_OUT_BIAS)),
+                tensors.containsKey(TensorNames.blk(0, TensorNames.FFN_UP_BIAS)),
+                tensors.containsKey(TensorNames.OUTPUT_BIAS), tied, bos, eos);
+        String problem = cfg.problem();
+        if (problem != null) throw new ModelFormatException(path, problem);
+        return cfg;
+    }
+
+    private static int requireInt(Path path, GgufFile g, String key) {
+        long v = g.getLong(key, Long.MIN_VALUE);
+        if (v == Long.MIN_VALUE) throw new ModelFormatException(path, "missing metadata key '" + key + "'");
+        if (v <= 0 || v > Integer.MAX_VALUE) throw new ModelFormatException(path, "metadata '" + key + "' = " + v + " is out of range");
+        return (int) v;
+    }
+
+    // ---------------------------------------------------------------- Hugging Face folder
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static Model loadHfFolder(Path dir) {
+        Path cfgPath = dir.resolve("config.json");
+        if (!Files.isRegularFile(cfgPath)) throw new ModelFormatException(dir, "not a model folder: no config.json");
+        JsonNode c;
+        try {
+            c = JSON.readTree(cfgPath.toFile());
+        } catch (IOException e) {
+            throw new ModelFormatException(cfgPath, "invalid JSON: " + e.getMessage(), e);
+        }
+        ModelConfig cfg = hfConfig(cfgPath, c);
+        if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+            throw new ModelFormatException(dir, "missing tokenizer: no tokenizer.json in the model folder");
+        }
+        SafetensorsFolder st = SafetensorsFolder.open(dir);
+        try {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (Tensor t : st.tensors()) {
+                String canon = HfNames.toCanonical(cfg.architecture(), t.name());
+                if (canon == null) continue; // e.g. rotary_emb.inv_freq buffers: not weights
+                tensors.put(canon, t.withName(canon));
+            }
+            if (cfg.tiedEmbeddings()) tensors.remove(TensorNames.OUTPUT);
+            Tokenizer tok = HfTokenizer.load(dir);
+            Map<String, Object> md = new LinkedHashMap<>();
+            md.put("hf.model_type", c.path("model_type").asText());
+            Path gen = dir.resolve("generation_config.json");
+            if (Files.isRegularFile(gen)) md.put("hf.generation_config", gen.toString());
+            return new Model(dir, "hf", cfg, tensors, tok, md, List.of(st, tok instanceof AutoCloseable ac ? ac : () -> {}));
+        } catch (RuntimeException e) {
+            st.close();
+            throw e;
+        }
+    }
+
+    static ModelConfig hfConfig(Path file, JsonNode c) {
+        String type = c.path("model_type").asText(null);
+        Architecture arch = Architecture.fromHfModelType(type);
+        if (arch == null) throw new ModelFormatException(file, "unknown or missing model_type '" + type
+                + "' (supported: llama, mistral, qwen2, phi)");
+        int dim = posInt(file, c, "hidden_size");
+        int hidden = posInt(file, c, "intermediate_size");
+        int layers = posInt(file, c, "num_hidden_layers");
+        int heads = posInt(file, c, "num_attention_heads");
+        int kvHeads = c.has("num_key_value_heads") && !c.get("num_key_value_heads").isNull()
+                ? posInt(file, c, "num_key_value_heads") : heads;
+        int headDim = c.hasNonNull("head_dim") ? posInt(file, c, "head_dim") : dim / heads;
+        int vocab = posInt(file, c, "vocab_size");
+        int ctx = c.hasNonNull("max_position_embeddings") ? posInt(file, c, "max_position_embeddings") : 2048;
+        boolean phi = arch == Architecture.PHI2;
+        float eps = (float) (phi ? c.path("layer_norm_eps").asDouble(1e-5) : c.path("rms_norm_eps").asDouble(1e-6));
+        double theta = c.path("rope_theta").asDouble(10000.0);
+        int rotary = headDim;
+        if (c.hasNonNull("partial_rotary_factor")) {
+            rotary = (int) (headDim * c.get("partial_rotary_factor").asDouble());
+            rotary -= rotary % 2;
+        }
+        ModelConfig.RopeScaling scaling = null;
+        JsonNode rs = c.get("rope_scaling");
+        if (rs != null && !rs.isNull()) {
+            String rt = rs.path("rope_type").asText(rs.path("type").asText(""));
+            if (!rt.equals("llama3")) throw new ModelFormatException(file, "unsupported rope_scaling type '" + rt + "'");
+            scaling = new ModelConfig.RopeScaling(rs.path("factor").asDouble(8), rs.path("low_freq_factor").asDouble(1),
+                    rs.path("high_freq_factor").asDouble(4), rs.path("original_max_position_embeddings").asInt(8192));
+        }
+        int window = 0;
+        if (arch == Architecture.MISTRAL && c.hasNonNull("sliding_window")) window = c.get("sliding_window").asInt();
+        if (arch == Architecture.QWEN2 && c.path("use_sliding_window").asBoolean(false) && c.hasNonNull("sliding_window")) {
+            window = c.get("sliding_window").asInt();
+        }
+        String act = c.path("hidden_act").asText(phi ? "gelu_new" : "silu");
+        ModelConfig.Activation activation = switch (act) {
+            case "silu", "swish" -> ModelConfig.Activation.SILU;
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> ModelConfig.Activation.GELU_TANH;
+            case "gelu" -> ModelConfig.Activation.GELU_ERF;
+            default -> throw new ModelFormatException(file, "unsupported hidden_act '" + act + "'");
+        };
+        boolean tied = c.path("tie_word_embeddings").asBoolean(false);
+        boolean qkvBias = arch == Architecture.QWEN2 || phi || c.path("attention_bias").asBoolean(false);
+        int bos = firstInt(c.get("bos_token_id"), 1);
+        int eos = firstInt(c.get("eos_token_id"), 2);
+        ModelConfig cfg = new ModelConfig(arch, dim, hidden, layers, heads, kvHeads, headDim, vocab, ctx, eps,
+                phi ? ModelConfig.NormType.LAYER : ModelConfig.NormType.RMS, theta,
+                ModelConfig.RopeStyle.NEOX, rotary, scaling, window, phi, !phi, activation,
+                qkvBias, phi || c.path("attention_bias").asBoolean(false), phi, phi, tied, bos, eos);
+        String problem = cfg.problem();
+        if (problem != null) throw new ModelFormatException(file, problem);
+        return cfg;
+    }
+
+    private static int firstInt(JsonNode n, int dflt) {
+        if (n == null || n.isNull()) return dflt;
+        if (n.isArray()) return n.isEmpty() ? dflt : n.get(0).asInt(dflt);
+        return n.asInt(dflt);
+    }
+
+    private static int posInt(Path file, JsonNode c, String key) {
+        JsonNode n = c.get(key);
+        if (n == null || !n.canConvertToInt() || n.asInt() <= 0) {
+            throw new ModelFormatException(file, "config key '" + key + "' missing or not a positive integer: " + n);
+        }
+        return n.asInt();
+    }
+}

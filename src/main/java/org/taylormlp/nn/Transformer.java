@@ -1,0 +1,261 @@
+package org.taylormlp.nn;
+
+import org.taylormlp.TaylorMlpException;
+import org.taylormlp.model.Model;
+import org.taylormlp.model.ModelConfig;
+import org.taylormlp.model.TensorNames;
+import org.taylormlp.tensor.Kernels;
+import org.taylormlp.tensor.Tensor;
+
+import java.util.Arrays;
+import java.util.function.IntFunction;
+
+/**
+ * The one forward pass for every supported family: embedding → blocks (norm, attention with GQA, RoPE,
+ * optional biases and sliding window, a pluggable {@link FeedForward}; sequential or parallel residual) →
+ * final norm → output head. Holds the KV cache and scratch buffers: one instance serves one sequence at a
+ * time (not thread-safe). Prompts are processed in batches of up to {@link #maxBatch()} tokens with matmul.
+ */
+public final class Transformer {
+    private final ModelConfig cfg;
+    private final Kernels kernels;
+    private final int maxContext;
+    private final int maxBatch;
+    private final Tensor tokenEmbd, output;
+    private final float[] outputBias;
+    private final Norm outputNorm;
+    private final Block[] blocks;
+    private final Rope rope;
+    private final float[][] keyCache, valueCache;
+
+    // scratch, sized [maxBatch × ...]
+    private final float[] x, xb, attnOut, proj, ffnOut, q, k, v, att, logitsBuf;
+
+    private record Block(Norm attnNorm, Norm ffnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo,
+                         float[] bq, float[] bk, float[] bv, float[] bo, FeedForward ffn) {}
+
+    /** Builds the engine with the model's own dense feed-forward blocks. */
+    public Transformer(Model model, Kernels kernels, int maxContext) {
+        this(model, kernels, maxContext, 32, null);
+    }
+
+    /**
+     * @param ffnFactory feed-forward block per layer; null = {@link #denseFeedForward} from the model's tensors
+     */
+    public Transformer(Model model, Kernels kernels, int maxContext, int maxBatch, IntFunction<FeedForward> ffnFactory) {
+        this.cfg = model.config();
+        String problem = cfg.problem();
+        if (problem != null) throw new TaylorMlpException(model.source() + ": " + problem);
+        this.kernels = kernels;
+        this.maxContext = Math.max(1, Math.min(maxContext, cfg.contextLength()));
+        this.maxBatch = Math.max(1, maxBatch);
+        this.tokenEmbd = model.require(TensorNames.TOKEN_EMBD);
+        this.output = cfg.tiedEmbeddings() ? tokenEmbd
+                : (model.optional(TensorNames.OUTPUT) != null ? model.require(TensorNames.OUTPUT) : tokenEmbd);
+        this.outputBias = floats(model, TensorNames.OUTPUT_BIAS);
+        this.outputNorm = new Norm(cfg.normType(), model.require(TensorNames.OUTPUT_NORM).toFloats(),
+                floats(model, TensorNames.OUTPUT_NORM_BIAS), cfg.normEps());
+        checkShape(model, tokenEmbd, cfg.vocabSize(), cfg.dim());
+        checkShape(model, output, cfg.vocabSize(), cfg.dim());
+        Tensor ropeFreqs = model.optional("rope_freqs.weight");
+        this.rope = new Rope(cfg, ropeFreqs == null ? null : ropeFreqs.toFloats());
+        this.blocks = new Block[cfg.nLayers()];
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            final int layer = l;
+            IntFunction<FeedForward> f = ffnFactory != null ? ffnFactory : i -> denseFeedForward(model, i, kernels);
+            Norm an = new Norm(cfg.normType(), model.require(TensorNames.blk(l, TensorNames.ATTN_NORM)).toFloats(),
+                    floats(model, TensorNames.blk(l, TensorNames.ATTN_NORM_BIAS)), cfg.normEps());
+            Norm fn = cfg.parallelResidual() ? null
+                    : new Norm(cfg.normType(), model.require(TensorNames.blk(l, TensorNames.FFN_NORM)).toFloats(),
+                    floats(model, TensorNames.blk(l, "ffn_norm.bias")), cfg.normEps());
+            Tensor wq = model.require(TensorNames.blk(l, TensorNames.ATTN_Q));
+            Tensor wk = model.require(TensorNames.blk(l, TensorNames.ATTN_K));
+            Tensor wv = model.require(TensorNames.blk(l, TensorNames.ATTN_V));
+            Tensor wo = model.require(TensorNames.blk(l, TensorNames.ATTN_OUT));
+            checkShape(model, wq, cfg.qDim(), cfg.dim());
+            checkShape(model, wk, cfg.kvDim(), cfg.dim());
+            checkShape(model, wv, cfg.kvDim(), cfg.dim());
+            checkShape(model, wo, cfg.dim(), cfg.qDim());
+            blocks[l] = new Block(an, fn, wq, wk, wv, wo,
+                    floats(model, TensorNames.blk(l, TensorNames.ATTN_Q_BIAS)),
+                    floats(model, TensorNames.blk(l, TensorNames.ATTN_K_BIAS)),
+                    floats(model, TensorNames.blk(l, TensorNames.ATTN_V_BIAS)),
+                    floats(model, TensorNames.blk(l, TensorNames.ATTN_OUT_BIAS)), f.apply(layer));
+        }
+        int d = cfg.dim(), b = this.maxBatch;
+        x = new float[b * d];
+        xb = new float[b * d];
+        attnOut = new float[b * cfg.qDim()];
+        proj = new float[b * d];
+        ffnOut = new float[b * d];
+        q = new float[b * cfg.qDim()];
+        k = new float[b * cfg.kvDim()];
+        v = new float[b * cfg.kvDim()];
+        att = new float[this.maxContext];
+        logitsBuf = new float[cfg.vocabSize()];
+        keyCache = new float[cfg.nLayers()][];
+        valueCache = new float[cfg.nLayers()][];
+        long kv = (long) this.maxContext * cfg.kvDim();
+        if (kv > Integer.MAX_VALUE - 16) throw new TaylorMlpException("context " + this.maxContext + " too long for the KV cache");
+        for (int l = 0; l < cfg.nLayers(); l++) {
+            keyCache[l] = new float[(int) kv];
+            valueCache[l] = new float[(int) kv];
+        }
+    }
+
+    /** The model's ordinary MLP for layer {@code l}, checked against the configuration. */
+    public static FeedForward denseFeedForward(Model model, int l, Kernels kernels) {
+        ModelConfig c = model.config();
+        Tensor gate = c.gatedMlp() ? model.require(TensorNames.blk(l, TensorNames.FFN_GATE)) : null;
+        Tensor up = model.require(TensorNames.blk(l, TensorNames.FFN_UP));
+        Tensor down = model.require(TensorNames.blk(l, TensorNames.FFN_DOWN));
+        if (gate != null) checkShape(model, gate, c.hiddenDim(), c.dim());
+        checkShape(model, up, c.hiddenDim(), c.dim());
+        checkShape(model, down, c.dim(), c.hiddenDim());
+        return new DenseFeedForward(gate, up, floats(model, TensorNames.blk(l, TensorNames.FFN_UP_BIAS)), down,
+                floats(model, TensorNames.blk(l, TensorNames.FFN_DOWN_BIAS)), c.activation(), kernels);
+    }
+
+    private static float[] floats(Model m, String name) {
+        Tensor t = m.optional(name);
+        return t == null ? null : t.toFloats();
+    }
+
+    private static void checkShape(Model m, Tensor t, int rows, int cols) {
+        long[] s = t.shape();
+        if (s.length != 2 || s[0] != rows || s[1] != cols) {
+            throw new org.taylormlp.format.ModelFormatException(m.source(), "tensor '" + t.name() + "' has shape "
+                    + Arrays.toString(s) + ", expected [" + rows + ", " + cols + "]");
+        }
+    }
+
+    public ModelConfig config() { return cfg; }
+    public Kernels kernels() { return kernels; }
+    public int maxContext() { return maxContext; }
+    public int maxBatch() { return maxBatch; }
+    public FeedForward feedForward(int layer) { return blocks[layer].ffn(); }
+
+    /** Bytes of weights read to produce one token (all matrices + the output head). */
+    public long weightBytesPerToken() {
+        long n = output.byteSize();
+        for (Block b : blocks) n += b.wq.byteSize() + b.wk.byteSize() + b.wv.byteSize() + b.wo.byteSize() + b.ffn.weightBytes();
+        return n;
+    }
+
+    /**
+     * Runs {@code n} tokens starting at position {@code pos} and returns the logits of the last one
+     * (a shared buffer, overwritten by the next call).
+     */
+    public float[] forward(int[] tokens, int off, int n, int pos) {
+        return forward(tokens, off, n, pos, null);
+    }
+
+    /**
+     * As {@link #forward(int[], int, int, int)}; when {@code allLogits} is non-null it receives the logits of every
+     * token ({@code n × vocab}, row-major).
+     */
+    public float[] forward(int[] tokens, int off, int n, int pos, float[] allLogits) {
+        if (pos < 0 || pos + n > maxContext) {
+            throw new TaylorMlpException("context overflow: positions " + pos + ".." + (pos + n) + " exceed the context of "
+                    + maxContext + " tokens");
+        }
+        float[] last = null;
+        for (int done = 0; done < n; done += maxBatch) {
+            int b = Math.min(maxBatch, n - done);
+            boolean isLast = done + b == n;
+            last = forwardBatch(tokens, off + done, b, pos + done, allLogits, done, isLast);
+        }
+        return last;
+    }
+
+    public float[] forward(int token, int pos) {
+        return forward(new int[]{token}, 0, 1, pos);
+    }
+
+    private float[] forwardBatch(int[] tokens, int off, int batch, int pos, float[] allLogits, int logitRow, boolean last) {
+        int d = cfg.dim(), qd = cfg.qDim(), kvd = cfg.kvDim(), hs = cfg.headDim();
+        float[] row = new float[0];
+        for (int b = 0; b < batch; b++) {
+            int tok = tokens[off + b];
+            if (tok < 0 || tok >= cfg.vocabSize()) throw new TaylorMlpException("token id " + tok + " out of range");
+            tokenEmbd.read((long) tok * d, x, b * d, d);
+        }
+        for (int l = 0; l < blocks.length; l++) {
+            Block blk = blocks[l];
+            for (int b = 0; b < batch; b++) blk.attnNorm.apply(xb, b * d, x, b * d);
+            kernels.matmul(blk.wq, xb, batch, q);
+            kernels.matmul(blk.wk, xb, batch, k);
+            kernels.matmul(blk.wv, xb, batch, v);
+            for (int b = 0; b < batch; b++) {
+                addBias(q, b * qd, blk.bq);
+                addBias(k, b * kvd, blk.bk);
+                addBias(v, b * kvd, blk.bv);
+                int p = pos + b;
+                rope.setPosition(p);
+                for (int h = 0; h < cfg.nHeads(); h++) rope.apply(q, b * qd + h * hs);
+                for (int h = 0; h < cfg.nKvHeads(); h++) rope.apply(k, b * kvd + h * hs);
+                System.arraycopy(k, b * kvd, keyCache[l], p * kvd, kvd);
+                System.arraycopy(v, b * kvd, valueCache[l], p * kvd, kvd);
+            }
+            for (int b = 0; b < batch; b++) attention(l, b, pos + b);
+            kernels.matmul(blk.wo, attnOut, batch, proj);
+            for (int b = 0; b < batch; b++) addBias(proj, b * d, blk.bo);
+            if (cfg.parallelResidual()) {
+                blk.ffn.forward(xb, ffnOut, batch);
+                for (int i = 0; i < batch * d; i++) x[i] += proj[i] + ffnOut[i];
+            } else {
+                for (int i = 0; i < batch * d; i++) x[i] += proj[i];
+                for (int b = 0; b < batch; b++) blk.ffnNorm.apply(xb, b * d, x, b * d);
+                blk.ffn.forward(xb, ffnOut, batch);
+                for (int i = 0; i < batch * d; i++) x[i] += ffnOut[i];
+            }
+        }
+        int vocab = cfg.vocabSize();
+        if (allLogits != null) {
+            for (int b = 0; b < batch; b++) outputNorm.apply(xb, b * d, x, b * d);
+            float[] tmp = new float[batch * vocab];
+            kernels.matmul(output, xb, batch, tmp);
+            for (int b = 0; b < batch; b++) addBias(tmp, b * vocab, outputBias);
+            System.arraycopy(tmp, 0, allLogits, logitRow * vocab, batch * vocab);
+            if (last) System.arraycopy(tmp, (batch - 1) * vocab, logitsBuf, 0, vocab);
+            return logitsBuf;
+        }
+        if (!last) return null;
+        outputNorm.apply(xb, 0, x, (batch - 1) * d);
+        kernels.matvec(output, xb, 0, logitsBuf, 0, 0, vocab);
+        addBias(logitsBuf, 0, outputBias);
+        return logitsBuf;
+    }
+
+    private void attention(int l, int b, int pos) {
+        int qd = cfg.qDim(), kvd = cfg.kvDim(), hs = cfg.headDim();
+        int group = cfg.nHeads() / cfg.nKvHeads();
+        int start = cfg.slidingWindow() > 0 ? Math.max(0, pos - cfg.slidingWindow() + 1) : 0;
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        float[] kc = keyCache[l], vc = valueCache[l];
+        for (int h = 0; h < cfg.nHeads(); h++) {
+            int qo = b * qd + h * hs;
+            int kvo = (h / group) * hs;
+            int n = pos - start + 1;
+            for (int t = start; t <= pos; t++) {
+                int ko = t * kvd + kvo;
+                float s = 0f;
+                for (int i = 0; i < hs; i++) s += q[qo + i] * kc[ko + i];
+                att[t - start] = s * scale;
+            }
+            Ops.softmax(att, 0, n);
+            int oo = b * qd + h * hs;
+            Arrays.fill(attnOut, oo, oo + hs, 0f);
+            for (int t = start; t <= pos; t++) {
+                float a = att[t - start];
+                int vo = t * kvd + kvo;
+                for (int i = 0; i < hs; i++) attnOut[oo + i] += a * vc[vo + i];
+            }
+        }
+    }
+
+    private static void addBias(float[] a, int off, float[] bias) {
+        if (bias == null) return;
+        for (int i = 0; i < bias.length; i++) a[off + i] += bias[i];
+    }
+}
