@@ -220,14 +220,21 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
     }
 
     private void encodeFragment(String fragment, IntList out) {
+        for (String word : preTokenize(fragment)) out.addAll(encodeWord(word));
+    }
+
+    /** The words the pre-tokenizer cuts {@code fragment} (text without special tokens) into. */
+    List<String> preTokenize(String fragment) {
+        List<String> words = new ArrayList<>();
         Matcher m = preTokenizer.matcher(fragment);
         int pos = 0;
         while (m.find()) {
-            if (m.start() > pos) out.addAll(encodeWord(fragment.substring(pos, m.start()))); // unmatched gap
-            out.addAll(encodeWord(m.group()));
+            if (m.start() > pos) words.add(fragment.substring(pos, m.start()));
+            words.add(m.group());
             pos = m.end();
         }
-        if (pos < fragment.length()) out.addAll(encodeWord(fragment.substring(pos)));
+        if (pos < fragment.length()) words.add(fragment.substring(pos));
+        return words;
     }
 
     private int[] encodeWord(String word) {
