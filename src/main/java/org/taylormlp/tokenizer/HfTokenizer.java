@@ -33,8 +33,9 @@ import java.util.Set;
  * other decoders fall back to the library's decode of the single id. Special added tokens decode to nothing.
  *
  * <p>BOS, EOS, {@code add_bos_token} and the chat template come from {@code tokenizer_config.json} when
- * present, ids also from {@code config.json}; {@code generation_config.json}'s {@code eos_token_id}s and
- * well-known end-of-turn tokens also end generation.
+ * present, ids also from {@code config.json}; failing both, BOS is the special token the post-processor puts
+ * in front of a text, if any. {@code generation_config.json}'s {@code eos_token_id}s and well-known
+ * end-of-turn tokens also end generation.
  *
  * <p>Holds a native tokenizer: {@link #close()} frees it (the garbage collector does too, eventually).
  */
@@ -147,6 +148,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         if (b < 0) b = firstInt(modelConfig.path("bos_token_id"));
         int e = idOf(config.path("eos_token"));
         if (e < 0) e = firstInt(modelConfig.path("eos_token_id"));
+        if (b < 0) b = bosAddedByPostProcessor(hf, special);
         bos = b >= 0 && b < size ? b : -1;
         eos = e >= 0 && e < size ? e : -1;
         Set<Integer> eog = new LinkedHashSet<>();
@@ -234,6 +236,17 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     private static int firstInt(JsonNode n) {
         if (n.isInt()) return n.asInt();
         if (n.isArray() && !n.isEmpty() && n.get(0).isInt()) return n.get(0).asInt();
+        return -1;
+    }
+
+    /** The special token the post-processor puts in front of a text (a TemplateProcessing BOS), else -1. */
+    private static int bosAddedByPostProcessor(HuggingFaceTokenizer hf, boolean[] special) {
+        long[] with = hf.encode("a", true, false).getIds();
+        long[] without = hf.encode("a", false, false).getIds();
+        if (with.length == without.length + 1 && with.length > 0) {
+            long first = with[0];
+            if (first >= 0 && first < special.length && special[(int) first]) return (int) first;
+        }
         return -1;
     }
 
