@@ -66,6 +66,17 @@ class ByteLevelBpeTokenizerTest {
     }
 
     @Test
+    void equalRanksMergeLeftmostFirst() {
+        List<String> t = new ArrayList<>();
+        for (int b = 0; b < 256; b++) t.add(String.valueOf(GptByteMap.charOf(b)));
+        t.add("aa");
+        ByteLevelBpeTokenizer tok = ByteLevelBpeTokenizer.fromVocab(t.toArray(String[]::new), new String[] {"a a"},
+                null, -1, -1, null);
+        assertThat(tok.encode("aaa", false)).containsExactly(256, 'a');
+        assertThat(tok.encode("aaaaa", false)).containsExactly(256, 256, 'a');
+    }
+
+    @Test
     void bosIsAddedOnRequestOnly() {
         assertThat(gpt2.encode("he", true)).containsExactly(ENDOFTEXT, HE);
         assertThat(gpt2.encode("", true)).containsExactly(ENDOFTEXT);

@@ -237,18 +237,20 @@ class ScoreBpeTokenizerTest {
 
     @Test
     void mergesTheHighestScoringPairFirstAndTheLeftmostOnTies() {
-        //                 0        1    2    3    4    5     6     7      8
-        String[] tokens = {"<unk>", "a", "b", "c", "ab", "bc", "abc", "▁a", "▁ab"};
-        float[] scores = {0, 0, 0, 0, -1, -2, -3, -10, -0.5f};
-        int[] types = {2, 1, 1, 1, 1, 1, 1, 1, 1};
+        //                 0        1    2    3    4    5     6     7      8      9
+        String[] tokens = {"<unk>", "a", "b", "c", "ab", "bc", "abc", "▁a", "▁ab", "aa"};
+        float[] scores = {0, 0, 0, 0, -1, -2, -3, -10, -0.5f, -1};
+        int[] types = {2, 1, 1, 1, 1, 1, 1, 1, 1, 1};
         ScoreBpeTokenizer t = ScoreBpeTokenizer.fromVocab(tokens, scores, types, -1, -1,
                 TokenizerOptions.DEFAULTS.withAddSpacePrefix(false));
         // "ab" (-1) beats "bc" (-2); then "abc" (-3) merges "ab"+"c"
         assertThat(t.encode("abc", false)).containsExactly(6);
         // "bcab": "bc" and "ab" both possible → "ab" (better score) merges first: b c ab → bc ab
         assertThat(t.encode("bcab", false)).containsExactly(5, 4);
-        // equal scores: "abab" → leftmost pair first
+        // equal scores: leftmost pair first
         assertThat(t.encode("abab", false)).containsExactly(4, 4);
+        assertThat(t.encode("aaa", false)).containsExactly(9, 1);
+        assertThat(t.encode("aab", false)).containsExactly(9, 2); // "aa" and "ab" tie at -1
         // unknown character without byte tokens → one <unk> per symbol
         assertThat(t.encode("azb", false)).containsExactly(1, 0, 2);
 
