@@ -103,7 +103,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
             String t = tokens[id];
             if (t == null) throw new IllegalArgumentException("token " + id + " is null");
             int type = tokenTypes == null ? TokenType.NORMAL : tokenTypes[id];
-            if (tokenTypes == null && (id == bos || id == eos)) type = TokenType.CONTROL;
+            if (id == bos || id == eos) type = TokenType.CONTROL; // never merged from text, decode to nothing
             types[id] = type;
             switch (type) {
                 case TokenType.CONTROL, TokenType.USER_DEFINED -> {
@@ -158,8 +158,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
      * @param tokens       pieces in GPT-2's byte alphabet ('Ġ' for space), indexed by id; control and
      *                     user-defined tokens as their plain text
      * @param merges       {@code tokenizer.ggml.merges}: "left right" per line, highest priority first
-     * @param tokenTypes   {@link TokenType} per id; {@code null}: BOS and EOS are control tokens, all others
-     *                     normal
+     * @param tokenTypes   {@link TokenType} per id; {@code null}: all normal. BOS and EOS are always treated
+     *                     as control tokens
      * @param bos          BOS id or -1
      * @param eos          EOS id or -1
      * @param preTokenizer GGUF {@code tokenizer.ggml.pre}, {@code null} for GPT-2's

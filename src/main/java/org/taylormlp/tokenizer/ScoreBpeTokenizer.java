@@ -79,7 +79,8 @@ public final class ScoreBpeTokenizer implements Tokenizer {
         this.pieceIds = HashMap.newHashMap(pieceBytes.length);
         for (int id = 0; id < pieceBytes.length; id++) {
             if (types[id] == TokenType.UNKNOWN && unknown < 0) unknown = id;
-            if (!TokenType.isMergeable(types[id]) || pieceBytes[id].length == 0) continue;
+            // BOS/EOS never come from text, whatever type the vocabulary gives them
+            if (!TokenType.isMergeable(types[id]) || pieceBytes[id].length == 0 || id == bos || id == eos) continue;
             String text = strictUtf8(pieceBytes[id]);
             // first id wins for duplicate pieces, as the sorted-vocabulary lookup of llama2.c mostly does
             if (text != null) pieceIds.putIfAbsent(text, id);

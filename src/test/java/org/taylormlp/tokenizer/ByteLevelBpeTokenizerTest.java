@@ -165,6 +165,15 @@ class ByteLevelBpeTokenizerTest {
     }
 
     @Test
+    void hugeWordsAndRunsDoNotOverflowTheStack() {
+        for (String text : List.of("x".repeat(200_000), " ".repeat(200_000), "!?".repeat(100_000),
+                "7".repeat(200_000), "a\n".repeat(100_000))) {
+            assertThat(gpt2.decode(gpt2.encode(text, false))).isEqualTo(text);
+            assertThat(tokenizer("qwen2").encode(text, false)).isNotEmpty();
+        }
+    }
+
+    @Test
     void decodingOutsideTheVocabularyGivesNothing() {
         assertThat(gpt2.tokenBytes(-1, 10_000)).isEmpty();
         assertThat(gpt2.vocabSize()).isEqualTo(268);
