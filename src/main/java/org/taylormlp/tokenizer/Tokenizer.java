@@ -6,6 +6,20 @@ public interface Tokenizer {
     int[] encode(String text, boolean addBos);
 
     /**
+     * Encodes {@code text}; with {@code parseSpecial}, control tokens written verbatim in the text (such as
+     * {@code <|im_start|>}) become their single id, as needed for rendered chat templates. Implementations
+     * without special-token parsing (SentencePiece-style vocabularies, which treat {@code <s>} as plain
+     * text) ignore the flag.
+     */
+    default int[] encode(String text, boolean addBos, boolean parseSpecial) { return encode(text, addBos); }
+
+    /** Encodes {@code text}, adding BOS if the model asks for it ({@link #addBosByDefault()}). */
+    default int[] encode(String text) { return encode(text, addBosByDefault()); }
+
+    /** Whether prompts for this model conventionally start with BOS (GGUF {@code add_bos_token} and the like). */
+    default boolean addBosByDefault() { return bosId() >= 0; }
+
+    /**
      * The raw bytes token {@code id} stands for (byte-fallback tokens like {@code <0x0A>} become that byte),
      * used for streaming decode: concatenate and UTF-8-decode complete sequences.
      * {@code previous} is the token before it (-1 at start), so that a leading space after BOS can be stripped.

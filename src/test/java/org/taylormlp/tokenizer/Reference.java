@@ -1,0 +1,80 @@
+package org.taylormlp.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Shared model files and golden data of the reference C implementation. */
+final class Reference {
+    static final Path MODELS = Path.of("../shared/models");
+    static final Path STORIES15M_TOKENIZER = MODELS.resolve("stories15M/tokenizer.bin");
+    static final Path STORIES15M_OLD_TOKENIZER = MODELS.resolve("stories15M/tokenizer.old-format.bin");
+    static final Path STORIES260K_TOKENIZER = MODELS.resolve("stories260K/tok512.bin");
+    static final Path STORIES260K_GGUF = MODELS.resolve("stories260K-gguf/stories260K.gguf");
+
+    private Reference() {}
+
+    /** {@code greedy_ids_after_BOS} of a model folder's greedy_reference.json. */
+    static int[] greedyIds(String model) {
+        JsonNode ids = json(model).path("greedy_ids_after_BOS");
+        int[] out = new int[ids.size()];
+        for (int i = 0; i < out.length; i++) out[i] = ids.get(i).asInt();
+        return out;
+    }
+
+    /** {@code text} of greedy_reference.json (byte tokens spelled like {@code <0x0A>}). */
+    static String greedyText(String model) {
+        return json(model).path("text").asText();
+    }
+
+    /** Text the reference C implementation printed, e.g. {@code run_c_t0_n256.txt}. */
+    static String runCText(String model, String fileName) {
+        return read(MODELS.resolve(model).resolve(fileName));
+    }
+
+    private static JsonNode json(String model) {
+        try {
+            return new ObjectMapper().readTree(MODELS.resolve(model).resolve("greedy_reference.json").toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String read(Path p) {
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Pieces of a llama2.c tokenizer.bin, read independently of the code under test. */
+    record Llama2cVocab(int maxTokenLength, List<byte[]> pieces, List<Float> scores) {}
+
+    static Llama2cVocab readLlama2c(Path p) {
+        try {
+            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
+            int max = b.getInt();
+            List<byte[]> pieces = new ArrayList<>();
+            List<Float> scores = new ArrayList<>();
+            while (b.hasRemaining()) {
+                scores.add(b.getFloat());
+                byte[] piece = new byte[b.getInt()];
+                b.get(piece);
+                pieces.add(piece);
+            }
+            return new Llama2cVocab(max, pieces, scores);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
