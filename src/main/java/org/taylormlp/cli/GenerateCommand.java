@@ -48,10 +48,10 @@ public final class GenerateCommand implements Runnable {
             if (ids.length == 0) ids = new int[]{tok.bosId()};
             if (opts.verbose) System.err.println("prompt tokens: " + ids.length + ", seed: " + s);
             PrintStream out = System.out;
-            TokenStreamDecoder dec = new TokenStreamDecoder();
+            TokenStreamDecoder dec = new TokenStreamDecoder(tok, ids[ids.length - 1]);
             out.print(prompt);
             Generator.Result r = new Generator(e.transformer(), tok).generate(ids, n, sampler, (prev, id) -> {
-                out.print(dec.append(tok.tokenBytes(prev, id)));
+                out.print(dec.accept(id));
                 out.flush();
                 return true;
             });
