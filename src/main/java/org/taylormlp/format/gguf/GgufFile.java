@@ -482,7 +482,7 @@ public final class GgufFile implements AutoCloseable {
         void checkCount(long count, long minBytes, String what) {
             long max = remaining() / Math.max(1, minBytes);
             if (Long.compareUnsigned(count, max) > 0) {
-                throw error(what + " " + Long.toUnsignedString(count) + " is impossible: the remaining "
+                throw error("truncated or corrupt: " + what + " " + Long.toUnsignedString(count) + " is impossible: the remaining "
                         + remaining() + " bytes of the file can hold at most " + max);
             }
         }
