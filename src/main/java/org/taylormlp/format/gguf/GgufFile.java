@@ -115,7 +115,7 @@ public final class GgufFile implements AutoCloseable {
             String key = c.string("key of metadata entry #" + i);
             if (md.containsKey(key)) throw c.error("duplicate metadata key '" + key + "'");
             GgufType type = c.type("value type of metadata key '" + key + "'");
-            md.put(key, readValue(c, type, key, 0, budget));
+            md.put(key, readValue(c, type, key, "value of '" + key + "'", 0, budget));
             tps.put(key, type);
         }
         this.metadata = Collections.unmodifiableMap(md);
@@ -249,23 +249,27 @@ public final class GgufFile implements AutoCloseable {
         }
     }
 
-    private static Object readValue(Cursor c, GgufType type, String key, int depth, long[] budget) {
+    /**
+     * Reads one value of {@code type}; {@code what} describes it for error messages (computed once per key or
+     * array, not per element, so that 150k-entry vocabularies parse quickly).
+     */
+    private static Object readValue(Cursor c, GgufType type, String key, String what, int depth, long[] budget) {
         return switch (type) {
-            case UINT8 -> (long) (c.u8("value of '" + key + "'") & 0xff);
-            case INT8 -> (long) c.u8("value of '" + key + "'");
-            case UINT16 -> (long) (c.u16("value of '" + key + "'") & 0xffff);
-            case INT16 -> (long) c.u16("value of '" + key + "'");
-            case UINT32 -> c.u32("value of '" + key + "'") & 0xffff_ffffL;
-            case INT32 -> (long) c.u32("value of '" + key + "'");
-            case UINT64, INT64 -> c.u64("value of '" + key + "'");
-            case FLOAT32 -> (double) Float.intBitsToFloat(c.u32("value of '" + key + "'"));
-            case FLOAT64 -> Double.longBitsToDouble(c.u64("value of '" + key + "'"));
+            case UINT8 -> (long) (c.u8(what) & 0xff);
+            case INT8 -> (long) c.u8(what);
+            case UINT16 -> (long) (c.u16(what) & 0xffff);
+            case INT16 -> (long) c.u16(what);
+            case UINT32 -> c.u32(what) & 0xffff_ffffL;
+            case INT32 -> (long) c.u32(what);
+            case UINT64, INT64 -> c.u64(what);
+            case FLOAT32 -> (double) Float.intBitsToFloat(c.u32(what));
+            case FLOAT64 -> Double.longBitsToDouble(c.u64(what));
             case BOOL -> {
-                byte b = c.u8("value of '" + key + "'");
+                byte b = c.u8(what);
                 if (b != 0 && b != 1) throw c.error("metadata key '" + key + "' has invalid BOOL value " + b);
                 yield b == 1;
             }
-            case STRING -> c.string("value of '" + key + "'");
+            case STRING -> c.string(what);
             case ARRAY -> {
                 if (depth >= MAX_ARRAY_DEPTH) {
                     throw c.error("metadata key '" + key + "' nests arrays deeper than " + MAX_ARRAY_DEPTH);
@@ -278,8 +282,9 @@ public final class GgufFile implements AutoCloseable {
                             + MAX_METADATA_ELEMENTS + " array elements in all metadata");
                 }
                 budget[0] -= n;
+                String elemWhat = "an element of array '" + key + "'";
                 Object[] vals = new Object[(int) n];
-                for (int i = 0; i < vals.length; i++) vals[i] = readValue(c, et, key, depth + 1, budget);
+                for (int i = 0; i < vals.length; i++) vals[i] = readValue(c, et, key, elemWhat, depth + 1, budget);
                 yield GgufArray.trusted(et, vals);
             }
         };
@@ -522,7 +527,9 @@ public final class GgufFile implements AutoCloseable {
 
         String string(String what) {
             long start = pos;
-            long len = u64("length of " + what);
+            if (remaining() < 8) need(8, "length of " + what); // message built only on failure
+            long len = seg.get(U64, pos);
+            pos += 8;
             if (len < 0 || len > remaining()) {
                 throw error("truncated or corrupt: " + what + " at offset " + start + " claims "
                         + Long.toUnsignedString(len) + " bytes, only " + remaining() + " left in the file");

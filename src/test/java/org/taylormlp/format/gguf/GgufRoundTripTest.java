@@ -266,6 +266,31 @@ class GgufRoundTripTest {
     }
 
     @Test
+    void largeVocabularyRoundTripsQuickly() throws IOException {
+        int n = 150_000; // Qwen2-sized vocabulary
+        String[] tokens = new String[n];
+        float[] scores = new float[n];
+        int[] types = new int[n];
+        for (int i = 0; i < n; i++) {
+            tokens[i] = "tok" + i;
+            scores[i] = -i;
+            types[i] = i % 6;
+        }
+        Path p = dir.resolve("vocab.gguf");
+        new GgufWriter().putStringArray("tokenizer.ggml.tokens", tokens).putFloat32Array("tokenizer.ggml.scores", scores)
+                .putInt32Array("tokenizer.ggml.token_type", types).putStringArray("tokenizer.ggml.merges", tokens)
+                .write(p);
+        long t0 = System.nanoTime();
+        try (GgufFile f = GgufFile.open(p)) {
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(ms).as("open time of a 150k-token vocabulary").isLessThan(5_000);
+            assertThat(f.getStringArray("tokenizer.ggml.tokens")).isEqualTo(tokens);
+            assertThat(f.getFloatArray("tokenizer.ggml.scores")).isEqualTo(scores);
+            assertThat(f.getIntArray("tokenizer.ggml.token_type")).isEqualTo(types);
+        }
+    }
+
+    @Test
     void version2FilesAreRead() throws IOException {
         Path p = new RawGguf().header(2, 1, 1).kvU32("general.alignment", 16)
                 .tensorInfo("w", new long[] {2}, 0, 0).padTo(16).f32(1.5f).f32(-2f).write(dir, "v2.gguf");
