@@ -1,0 +1,189 @@
+package org.taylormlp.format.safetensors;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.taylormlp.format.AtomicFiles;
+import org.taylormlp.tensor.DType;
+import org.taylormlp.tensor.Tensor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Builds {@code .safetensors} files: an 8-byte little-endian header length, a JSON header padded with spaces to a
+ * multiple of 8 bytes (optional {@code __metadata__} first, then tensors in insertion order with contiguous
+ * {@code data_offsets}), then the tensor bytes.
+ *
+ * <p>F32, F16 and BF16 tensors are written as they are, streamed from their memory segments (no heap copy of
+ * memory-mapped inputs). Quantized tensors (Q8_0, Q4_0), which safetensors cannot hold, are dequantized to F32
+ * while streaming, chunk by chunk. Every file is written to {@code <name>.tmp} and renamed into place.
+ *
+ * <p>{@link #writeSharded} produces the Hugging Face sharded layout: {@code model-00001-of-0000N.safetensors} ...
+ * plus {@code model.safetensors.index.json}. Not thread-safe.
+ */
+public final class SafetensorsWriter {
+    private final LinkedHashMap<String, String> metadata = new LinkedHashMap<>();
+    private final LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+
+    /** Adds {@code t} under its own name. */
+    public SafetensorsWriter addTensor(Tensor t) { return addTensor(t.name(), t); }
+
+    /** Adds {@code t} under {@code name} (unique, not {@code __metadata__}); quantized tensors are stored as F32. */
+    public SafetensorsWriter addTensor(String name, Tensor t) {
+        Objects.requireNonNull(t, "tensor");
+        if (name == null || name.isEmpty()) throw new IllegalArgumentException("empty tensor name");
+        if (name.equals(SafetensorsFile.METADATA_KEY)) throw new IllegalArgumentException("reserved tensor name " + name);
+        if (tensors.containsKey(name)) throw new IllegalArgumentException("duplicate tensor name '" + name + "'");
+        if (t.rank() > SafetensorsFile.MAX_RANK) {
+            throw new IllegalArgumentException("tensor '" + name + "' has rank " + t.rank() + " > " + SafetensorsFile.MAX_RANK);
+        }
+        tensors.put(name, t);
+        return this;
+    }
+
+    /** Adds a {@code __metadata__} entry (HF files usually carry {@code "format": "pt"}). */
+    public SafetensorsWriter putMetadata(String key, String value) {
+        metadata.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+        return this;
+    }
+
+    /** The dtype a tensor is stored with: its own, or F32 for quantized tensors. */
+    static DType storedType(Tensor t) {
+        return t.dtype().quantized() ? DType.F32 : t.dtype();
+    }
+
+    static long storedBytes(Tensor t) {
+        return storedType(t).bytesFor(t.size());
+    }
+
+    /** Writes all tensors to one file at {@code path} (via {@code path.tmp} and an atomic rename). */
+    public void write(Path path) throws IOException {
+        writeFile(path, new ArrayList<>(tensors.entrySet()));
+    }
+
+    /**
+     * Writes the tensors into {@code dir} as shards of at most {@code maxShardBytes} of tensor data each (a tensor
+     * larger than that gets a shard of its own), in insertion order, named {@code model-%05d-of-%05d.safetensors},
+     * then {@code model.safetensors.index.json} with {@code metadata.total_size} and the {@code weight_map}. The
+     * folder is created if needed; the index is written last.
+     *
+     * @return the shard files written
+     */
+    public List<Path> writeSharded(Path dir, long maxShardBytes) throws IOException {
+        if (maxShardBytes <= 0) throw new IllegalArgumentException("maxShardBytes must be positive: " + maxShardBytes);
+        List<List<Map.Entry<String, Tensor>>> groups = new ArrayList<>();
+        List<Map.Entry<String, Tensor>> cur = new ArrayList<>();
+        long curBytes = 0, total = 0;
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            long b = storedBytes(e.getValue());
+            if (!cur.isEmpty() && curBytes + b > maxShardBytes) {
+                groups.add(cur);
+                cur = new ArrayList<>();
+                curBytes = 0;
+            }
+            cur.add(e);
+            curBytes += b;
+            total += b;
+        }
+        if (!cur.isEmpty() || groups.isEmpty()) groups.add(cur);
+
+        Files.createDirectories(dir);
+        int n = groups.size();
+        List<Path> written = new ArrayList<>(n);
+        ObjectNode index = SafetensorsJson.MAPPER.createObjectNode();
+        index.putObject("metadata").put("total_size", total);
+        ObjectNode weightMap = index.putObject("weight_map");
+        for (int i = 0; i < n; i++) {
+            String file = String.format("model-%05d-of-%05d.safetensors", i + 1, n);
+            Path p = dir.resolve(file);
+            writeFile(p, groups.get(i));
+            written.add(p);
+            for (Map.Entry<String, Tensor> e : groups.get(i)) weightMap.put(e.getKey(), file);
+        }
+        byte[] json = SafetensorsJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(index);
+        AtomicFiles.write(dir.resolve(SafetensorsFolder.INDEX_FILE), ch -> AtomicFiles.writeFully(ch, ByteBuffer.wrap(json)));
+        return written;
+    }
+
+    private void writeFile(Path path, List<Map.Entry<String, Tensor>> entries) throws IOException {
+        byte[] header = header(entries);
+        AtomicFiles.write(path, ch -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+            AtomicFiles.writeFully(ch, len);
+            AtomicFiles.writeFully(ch, ByteBuffer.wrap(header));
+            for (Map.Entry<String, Tensor> e : entries) writeData(ch, e.getValue());
+        });
+    }
+
+    private byte[] header(List<Map.Entry<String, Tensor>> entries) {
+        ObjectNode root = SafetensorsJson.MAPPER.createObjectNode();
+        if (!metadata.isEmpty()) {
+            ObjectNode md = root.putObject(SafetensorsFile.METADATA_KEY);
+            metadata.forEach(md::put);
+        }
+        long offset = 0;
+        for (Map.Entry<String, Tensor> e : entries) {
+            Tensor t = e.getValue();
+            ObjectNode o = root.putObject(e.getKey());
+            o.put("dtype", storedType(t).safetensorsName());
+            ArrayNode shape = o.putArray("shape");
+            for (long d : t.shape()) shape.add(d);
+            long end = offset + storedBytes(t);
+            o.putArray("data_offsets").add(offset).add(end);
+            offset = end;
+        }
+        byte[] json;
+        try {
+            json = SafetensorsJson.MAPPER.writeValueAsBytes(root);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+        int padded = (json.length + 7) / 8 * 8;
+        if (padded > SafetensorsFile.MAX_HEADER_BYTES) {
+            throw new IllegalStateException("safetensors header of " + padded + " bytes exceeds the limit of "
+                    + SafetensorsFile.MAX_HEADER_BYTES);
+        }
+        byte[] out = Arrays.copyOf(json, padded);
+        Arrays.fill(out, json.length, padded, (byte) ' ');
+        return out;
+    }
+
+    private static void writeData(FileChannel ch, Tensor t) throws IOException {
+        if (!t.dtype().quantized()) {
+            AtomicFiles.writeSegment(ch, t.data());
+            return;
+        }
+        // dequantize to F32 in chunks of whole blocks
+        long n = t.size();
+        int chunk = 1 << 16;
+        float[] buf = new float[(int) Math.min(chunk, n)];
+        ByteBuffer bytes = ByteBuffer.allocate(buf.length * 4);
+        MemorySegment seg = MemorySegment.ofBuffer(bytes);
+        for (long start = 0; start < n; ) {
+            int len = (int) Math.min(buf.length, n - start);
+            t.read(start, buf, 0, len);
+            MemorySegment.copy(buf, 0, seg, Tensor.F32_LE, 0, len);
+            bytes.clear().limit(len * 4);
+            AtomicFiles.writeFully(ch, bytes);
+            start += len;
+        }
+    }
+
+    /** Header bytes as they would be written for all tensors (for tests and size estimates). */
+    byte[] headerBytes() {
+        return header(new ArrayList<>(tensors.entrySet()));
+    }
+}

@@ -1,0 +1,52 @@
+package org.taylormlp.format.gguf;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.taylormlp.tensor.DType;
+import org.taylormlp.tensor.Quantize;
+import org.taylormlp.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Opt-in check against llama.cpp itself: stories260K is rewritten by {@link GgufWriter} with every matrix whose
+ * rows are whole blocks converted by {@link Quantize}, and llama.cpp (the llama-oracle tool, see
+ * {@code ../shared/tools/llama-oracle/README.md}) must load it and greedily produce the same 20 tokens as from the
+ * original F32 file. Runs only with {@code -Dtaylormlp.llamaOracle=<folder with greedy.mjs and node_modules>}.
+ */
+class GgufLlamaCppOracleTest {
+    @TempDir
+    Path dir;
+
+    /** Greedy ids of the original file after BOS (llama2.c reference output). */
+    private static final String EXPECTED =
+            "[403,407,261,378,432,383,286,261,376,298,315,421,395,317,426,338,401,396,267,337]";
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"})
+    void llamaCppLoadsOurFilesAndAgreesWithTheOriginal(DType dt) throws Exception {
+        String oracle = System.getProperty("taylormlp.llamaOracle");
+        assumeTrue(oracle != null && Files.isDirectory(Path.of(oracle, "node_modules")), "llama oracle not configured");
+        Path out = dir.resolve("stories260K-" + dt + ".gguf");
+        try (GgufFile f = GgufFile.open(GgufRealFileTest.GGUF)) {
+            GgufWriter w = new GgufWriter().putAll(f);
+            for (Tensor t : f.tensors()) w.addTensor(t.rank() == 2 && t.cols() % 32 == 0 ? Quantize.quantize(t, dt) : t);
+            w.write(out);
+        }
+        Process p = new ProcessBuilder("node", "greedy.mjs", "--model", out.toAbsolutePath().toString(), "--tokens", "1",
+                "--n", "20", "--threads", "1", "--json")
+                .directory(Path.of(oracle).toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(json).isZero();
+        assertThat(json).contains("\"ids\":" + EXPECTED);
+    }
+}
