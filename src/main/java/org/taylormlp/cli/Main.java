@@ -35,10 +35,6 @@ public final class Main implements Runnable {
                 cmd.getErr().println("error: " + ex.getMessage());
                 return 1;
             }
-            if (ex instanceof OutOfMemoryError) {
-                cmd.getErr().println("error: out of memory (raise -Xmx via TAYLORMLP_JAVA_OPTS or use a smaller --ctx)");
-                return 1;
-            }
             throw ex;
         });
         return cl.execute(args);

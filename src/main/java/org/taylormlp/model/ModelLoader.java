@@ -53,7 +53,7 @@ public final class ModelLoader {
         byte[] head = readHead(path, 8);
         if (head.length >= 4 && head[0] == 'G' && head[1] == 'G' && head[2] == 'U' && head[3] == 'F') return loadGguf(path);
         if (looksLikeSafetensors(head, path)) {
-            SafetensorsFile sf = SafetensorsFile.open(path);
+            SafetensorsFile sf = io(path, () -> SafetensorsFile.open(path));
             ReleaseOpener ro = releaseOpener;
             if (ro != null && ro.isRelease(sf)) return ro.open(sf);
             sf.close();
@@ -62,6 +62,19 @@ public final class ModelLoader {
             throw new ModelFormatException(path, "a safetensors file without config.json beside it; pass the folder");
         }
         return loadLlama2c(path, tokenizerPath);
+    }
+
+    /** An I/O action whose IOException becomes a ModelFormatException naming the file. */
+    public interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    public static <T> T io(Path p, IoCall<T> c) {
+        try {
+            return c.call();
+        } catch (IOException e) {
+            throw new ModelFormatException(p, "cannot read: " + e, e);
+        }
     }
 
     private static byte[] readHead(Path p, int n) {
@@ -113,7 +126,7 @@ public final class ModelLoader {
     // ---------------------------------------------------------------- GGUF
 
     public static Model loadGguf(Path path) {
-        GgufFile g = GgufFile.open(path);
+        GgufFile g = io(path, () -> GgufFile.open(path));
         try {
             String archName = g.getString("general.architecture");
             if (archName == null) throw new ModelFormatException(path, "missing general.architecture");
@@ -194,7 +207,7 @@ public final class ModelLoader {
         if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
             throw new ModelFormatException(dir, "missing tokenizer: no tokenizer.json in the model folder");
         }
-        SafetensorsFolder st = SafetensorsFolder.open(dir);
+        SafetensorsFolder st = io(dir, () -> SafetensorsFolder.open(dir));
         try {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (Tensor t : st.tensors()) {
