@@ -1,5 +1,8 @@
 package org.taylormlp.app;
 
+import org.taylormlp.model.ModelLoader;
+import org.taylormlp.taylor.ReleaseReader;
+
 /** Wires the optional parts (release reader, Taylor feed-forward) into the loader and engine once. */
 final class Wiring {
     private Wiring() {}
@@ -8,6 +11,8 @@ final class Wiring {
 
     static synchronized void ensureRegistered() {
         if (done) return;
+        ModelLoader.registerReleaseOpener(new ReleaseReader());
+        Engine.registerFeedForwardSupplier(ReleaseReader::feedForwards);
         done = true;
     }
 }

@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
         description = "Release LLMs as Taylor-series parameters (TaylorMLP) and run them on the CPU.",
         subcommands = {GenerateCommand.class, InspectCommand.class})
 public final class Main implements Runnable {
-    public static final String VERSION = "0.1.0";
+    public static final String VERSION = org.taylormlp.Version.VERSION;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

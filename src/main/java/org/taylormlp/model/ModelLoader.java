@@ -31,6 +31,12 @@ import java.util.Map;
 public final class ModelLoader {
     private ModelLoader() {}
 
+    /**
+     * Model metadata key recording where the tokenizer came from, so that tools (the release writer) can embed it:
+     * {@code {kind: llama2c, path}}, {@code {kind: gguf, metadata: {tokenizer.* keys}}} or {@code {kind: hf, dir}}.
+     */
+    public static final String TOKENIZER_SOURCE = "tokenizer.source";
+
     /** Release loading is provided by the taylor package; registered there to keep layers one-directional. */
     public interface ReleaseOpener {
         boolean isRelease(SafetensorsFile file);
@@ -103,7 +109,7 @@ public final class ModelLoader {
             Path tok = tokenizerPath != null ? tokenizerPath : findLlama2cTokenizer(path);
             Tokenizer tokenizer = ScoreBpeTokenizer.fromLlama2c(tok, r.config().vocabSize());
             Map<String, Object> md = new LinkedHashMap<>();
-            md.put("tokenizer.path", tok.toString());
+            md.put(TOKENIZER_SOURCE, Map.of("kind", "llama2c", "path", tok.toString()));
             return new Model(path, "llama2c", r.config(), r.tensors(), tokenizer, md, List.of(f));
         } catch (RuntimeException e) {
             f.close();
@@ -139,6 +145,11 @@ public final class ModelLoader {
             Tokenizer tok = Tokenizers.fromGgufMetadata(g.metadata(), path);
             Map<String, Object> md = new LinkedHashMap<>();
             md.put("gguf.version", g.version());
+            Map<String, Object> tokMd = new LinkedHashMap<>();
+            for (Map.Entry<String, Object> e : g.metadata().entrySet()) {
+                if (e.getKey().startsWith("tokenizer.")) tokMd.put(e.getKey(), e.getValue());
+            }
+            md.put(TOKENIZER_SOURCE, Map.of("kind", "gguf", "metadata", tokMd));
             String name = g.getString("general.name");
             if (name != null) md.put("general.name", name);
             return new Model(path, "gguf", cfg, tensors, tok, md, List.of(g));
@@ -219,6 +230,7 @@ public final class ModelLoader {
             Tokenizer tok = HfTokenizer.load(dir);
             Map<String, Object> md = new LinkedHashMap<>();
             md.put("hf.model_type", c.path("model_type").asText());
+            md.put(TOKENIZER_SOURCE, Map.of("kind", "hf", "dir", dir.toString()));
             Path gen = dir.resolve("generation_config.json");
             if (Files.isRegularFile(gen)) md.put("hf.generation_config", gen.toString());
             return new Model(dir, "hf", cfg, tensors, tok, md, List.of(st, tok instanceof AutoCloseable ac ? ac : () -> {}));

@@ -92,4 +92,29 @@ public final class TaylorFeedForward implements FeedForward {
         }
     }
 
+
+    /** An ordinary MLP plus the down projection's bias (a release layer with no protected neuron, Phi-2). */
+    public static final class BiasOnly implements FeedForward {
+        private final FeedForward inner;
+        private final float[] bias;
+        private final int dim;
+
+        public BiasOnly(FeedForward inner, float[] bias, int dim) {
+            this.inner = inner;
+            this.bias = bias;
+            this.dim = dim;
+        }
+
+        @Override
+        public void forward(float[] x, float[] out, int batch) {
+            inner.forward(x, out, batch);
+            for (int b = 0; b < batch; b++) for (int i = 0; i < dim; i++) out[b * dim + i] += bias[i];
+        }
+
+        @Override
+        public long weightBytes() { return inner.weightBytes(); }
+
+        @Override
+        public void setProbe(ActivationProbe probe) { inner.setProbe(probe); }
+    }
 }

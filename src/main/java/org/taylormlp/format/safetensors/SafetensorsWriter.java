@@ -36,7 +36,26 @@ import java.util.Objects;
  */
 public final class SafetensorsWriter {
     private final LinkedHashMap<String, String> metadata = new LinkedHashMap<>();
-    private final LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+    private final LinkedHashMap<String, Entry> tensors = new LinkedHashMap<>();
+
+    /**
+     * Produces the rows of a tensor that is computed while the file is written (e.g. Taylor coefficients), so it
+     * never needs to exist in memory as a whole.
+     */
+    @FunctionalInterface
+    public interface RowProducer {
+        /** Fills {@code dst} (length = columns) with row {@code row}; rows are requested in order. */
+        void row(long row, float[] dst) throws IOException;
+    }
+
+    /** A tensor to write: either a view of existing bytes, or rows computed on demand. */
+    private record Entry(DType stored, long[] shape, Tensor tensor, RowProducer producer) {
+        long bytes() {
+            long n = 1;
+            for (long d : shape) n = Math.multiplyExact(n, d);
+            return stored.bytesFor(n);
+        }
+    }
 
     /** Adds {@code t} under its own name. */
     public SafetensorsWriter addTensor(Tensor t) { return addTensor(t.name(), t); }
@@ -50,7 +69,23 @@ public final class SafetensorsWriter {
         if (t.rank() > SafetensorsFile.MAX_RANK) {
             throw new IllegalArgumentException("tensor '" + name + "' has rank " + t.rank() + " > " + SafetensorsFile.MAX_RANK);
         }
-        tensors.put(name, t);
+        tensors.put(name, new Entry(storedType(t), t.shape(), t, null));
+        return this;
+    }
+
+    /**
+     * Adds a [rows, cols] tensor stored as {@code dtype} (F32, F16 or BF16) whose rows are produced on demand, in
+     * order, while the file is written.
+     */
+    public SafetensorsWriter addComputed(String name, DType dtype, long rows, long cols, RowProducer producer) {
+        Objects.requireNonNull(producer, "producer");
+        if (dtype.quantized()) throw new IllegalArgumentException("computed tensors must be F32, F16 or BF16");
+        if (name == null || name.isEmpty() || name.equals(SafetensorsFile.METADATA_KEY)) {
+            throw new IllegalArgumentException("bad tensor name '" + name + "'");
+        }
+        if (tensors.containsKey(name)) throw new IllegalArgumentException("duplicate tensor name '" + name + "'");
+        if (rows < 0 || cols < 0 || cols > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("bad shape for " + name);
+        tensors.put(name, new Entry(dtype, new long[]{rows, cols}, null, producer));
         return this;
     }
 
@@ -65,9 +100,6 @@ public final class SafetensorsWriter {
         return t.dtype().quantized() ? DType.F32 : t.dtype();
     }
 
-    static long storedBytes(Tensor t) {
-        return storedType(t).bytesFor(t.size());
-    }
 
     /** Writes all tensors to one file at {@code path} (via {@code path.tmp} and an atomic rename). */
     public void write(Path path) throws IOException {
@@ -84,11 +116,11 @@ public final class SafetensorsWriter {
      */
     public List<Path> writeSharded(Path dir, long maxShardBytes) throws IOException {
         if (maxShardBytes <= 0) throw new IllegalArgumentException("maxShardBytes must be positive: " + maxShardBytes);
-        List<List<Map.Entry<String, Tensor>>> groups = new ArrayList<>();
-        List<Map.Entry<String, Tensor>> cur = new ArrayList<>();
+        List<List<Map.Entry<String, Entry>>> groups = new ArrayList<>();
+        List<Map.Entry<String, Entry>> cur = new ArrayList<>();
         long curBytes = 0, total = 0;
-        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-            long b = storedBytes(e.getValue());
+        for (Map.Entry<String, Entry> e : tensors.entrySet()) {
+            long b = e.getValue().bytes();
             if (!cur.isEmpty() && curBytes + b > maxShardBytes) {
                 groups.add(cur);
                 cur = new ArrayList<>();
@@ -111,37 +143,37 @@ public final class SafetensorsWriter {
             Path p = dir.resolve(file);
             writeFile(p, groups.get(i));
             written.add(p);
-            for (Map.Entry<String, Tensor> e : groups.get(i)) weightMap.put(e.getKey(), file);
+            for (Map.Entry<String, Entry> e : groups.get(i)) weightMap.put(e.getKey(), file);
         }
         byte[] json = SafetensorsJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(index);
         AtomicFiles.write(dir.resolve(SafetensorsFolder.INDEX_FILE), ch -> AtomicFiles.writeFully(ch, ByteBuffer.wrap(json)));
         return written;
     }
 
-    private void writeFile(Path path, List<Map.Entry<String, Tensor>> entries) throws IOException {
+    private void writeFile(Path path, List<Map.Entry<String, Entry>> entries) throws IOException {
         byte[] header = header(entries);
         AtomicFiles.write(path, ch -> {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
             AtomicFiles.writeFully(ch, len);
             AtomicFiles.writeFully(ch, ByteBuffer.wrap(header));
-            for (Map.Entry<String, Tensor> e : entries) writeData(ch, e.getValue());
+            for (Map.Entry<String, Entry> e : entries) writeData(ch, e.getValue());
         });
     }
 
-    private byte[] header(List<Map.Entry<String, Tensor>> entries) {
+    private byte[] header(List<Map.Entry<String, Entry>> entries) {
         ObjectNode root = SafetensorsJson.MAPPER.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode md = root.putObject(SafetensorsFile.METADATA_KEY);
             metadata.forEach(md::put);
         }
         long offset = 0;
-        for (Map.Entry<String, Tensor> e : entries) {
-            Tensor t = e.getValue();
+        for (Map.Entry<String, Entry> e : entries) {
+            Entry t = e.getValue();
             ObjectNode o = root.putObject(e.getKey());
-            o.put("dtype", storedType(t).safetensorsName());
+            o.put("dtype", t.stored().safetensorsName());
             ArrayNode shape = o.putArray("shape");
             for (long d : t.shape()) shape.add(d);
-            long end = offset + storedBytes(t);
+            long end = offset + t.bytes();
             o.putArray("data_offsets").add(offset).add(end);
             offset = end;
         }
@@ -161,7 +193,12 @@ public final class SafetensorsWriter {
         return out;
     }
 
-    private static void writeData(FileChannel ch, Tensor t) throws IOException {
+    private static void writeData(FileChannel ch, Entry entry) throws IOException {
+        if (entry.producer() != null) {
+            writeComputed(ch, entry);
+            return;
+        }
+        Tensor t = entry.tensor();
         if (!t.dtype().quantized()) {
             AtomicFiles.writeSegment(ch, t.data());
             return;
@@ -179,6 +216,28 @@ public final class SafetensorsWriter {
             bytes.clear().limit(len * 4);
             AtomicFiles.writeFully(ch, bytes);
             start += len;
+        }
+    }
+
+    private static void writeComputed(FileChannel ch, Entry e) throws IOException {
+        long rows = e.shape()[0];
+        int cols = (int) e.shape()[1];
+        int width = e.stored() == DType.F32 ? 4 : 2;
+        float[] row = new float[cols];
+        ByteBuffer bytes = ByteBuffer.allocate(cols * width).order(ByteOrder.LITTLE_ENDIAN);
+        for (long r = 0; r < rows; r++) {
+            e.producer().row(r, row);
+            bytes.clear();
+            for (int c = 0; c < cols; c++) {
+                switch (e.stored()) {
+                    case F32 -> bytes.putFloat(row[c]);
+                    case F16 -> bytes.putShort(Float.floatToFloat16(row[c]));
+                    case BF16 -> bytes.putShort(org.taylormlp.tensor.Quantize.fp32ToBf16(row[c]));
+                    default -> throw new IllegalStateException();
+                }
+            }
+            bytes.flip();
+            AtomicFiles.writeFully(ch, bytes);
         }
     }
 

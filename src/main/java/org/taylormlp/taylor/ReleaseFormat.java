@@ -1,0 +1,32 @@
+package org.taylormlp.taylor;
+
+import org.taylormlp.model.TensorNames;
+
+/**
+ * Names and keys of the release file format (see docs/RELEASE_FORMAT.md). A release is a safetensors file whose
+ * {@code __metadata__} carries {@link #KEY_FORMAT} = {@link #FORMAT}.
+ */
+public final class ReleaseFormat {
+    private ReleaseFormat() {}
+
+    public static final String FORMAT = "taylormlp-release";
+    public static final int VERSION = 1;
+
+    public static final String KEY_FORMAT = "format";
+    public static final String KEY_VERSION = "format_version";
+    public static final String KEY_TOOL = "tool_version";
+    public static final String KEY_CONFIG = "config";
+    public static final String KEY_TAYLOR = "taylor";
+    public static final String KEY_TOKENIZER = "tokenizer";
+    public static final String KEY_SOURCE_SHA256 = "source_sha256";
+    public static final String KEY_SOURCE_NAME = "source_name";
+
+    /** Model metadata key under which a loaded release exposes its parsed {@link #KEY_TAYLOR} object. */
+    public static final String MODEL_METADATA_KEY = "taylormlp.release";
+
+    public static String taylorIn(int layer) { return TensorNames.blk(layer, "taylor_in.weight"); }
+    public static String taylorInBias(int layer) { return TensorNames.blk(layer, "taylor_in.bias"); }
+    public static String taylorUp(int layer) { return TensorNames.blk(layer, "taylor_up.weight"); }
+    public static String taylorTheta(int layer) { return TensorNames.blk(layer, "taylor_theta.weight"); }
+    public static String taylorZ0(int layer) { return TensorNames.blk(layer, "taylor_z0"); }
+}
