@@ -1,0 +1,50 @@
+package org.taylormlp.cli;
+
+import org.taylormlp.app.Engine;
+import org.taylormlp.app.TextData;
+import org.taylormlp.taylor.CalibrationFile;
+import org.taylormlp.taylor.CalibrationStats;
+import org.taylormlp.taylor.Calibrator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+@Command(name = "calibrate", mixinStandardHelpOptions = true,
+        description = "Record per-neuron activation-input statistics of every MLP on text; saved for protect.")
+public final class CalibrateCommand implements Runnable {
+    @Mixin
+    ModelOptions opts;
+
+    @Option(names = "--text", required = true, arity = "1..*", paramLabel = "FILE", description = "UTF-8 text file(s); paragraphs are sequences")
+    List<Path> text;
+
+    @Option(names = "--max-tokens", paramLabel = "T", description = "stop after T tokens (default: ${DEFAULT-VALUE})")
+    long maxTokens = 20000;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "calibration file to write")
+    Path out;
+
+    @Override
+    public void run() {
+        try (Engine e = opts.open()) {
+            CalibrationStats s = calibrate(e, text, maxTokens);
+            CalibrationFile.save(s, out, String.valueOf(opts.model.getFileName()));
+            System.err.printf("calibrated %d layers x %d neurons on %d tokens -> %s%n", s.layers(), s.neurons(), s.tokens(), out);
+        }
+    }
+
+    static CalibrationStats calibrate(Engine e, List<Path> files, long maxTokens) {
+        if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0");
+        List<String> paragraphs = new ArrayList<>();
+        for (Path f : files) paragraphs.addAll(TextData.paragraphs(f));
+        List<int[]> seqs = TextData.encode(e.model().tokenizer(), paragraphs, maxTokens, e.transformer().maxContext());
+        long total = TextData.tokenCount(seqs);
+        try (var bar = org.taylormlp.app.Progress.start("calibrate", total)) {
+            return Calibrator.calibrate(e.transformer(), seqs, maxTokens, e.transformer().maxContext(), bar::stepTo);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package org.taylormlp.cli;
+
+import org.taylormlp.app.Engine;
+import org.taylormlp.app.Progress;
+import org.taylormlp.taylor.CalibrationFile;
+import org.taylormlp.taylor.CalibrationStats;
+import org.taylormlp.taylor.Protection;
+import org.taylormlp.taylor.Protector;
+import org.taylormlp.tensor.DType;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+
+@Command(name = "protect", mixinStandardHelpOptions = true,
+        description = "Turn a checkpoint into a TaylorMLP release: protected MLP neurons are stored only as Taylor coefficients.")
+public final class ProtectCommand implements Runnable {
+    @Mixin
+    ModelOptions opts;
+
+    static final class Calib {
+        @Option(names = "--calibration", paramLabel = "FILE", description = "statistics written by `taylormlp calibrate`")
+        Path file;
+
+        @Option(names = "--text", arity = "1..*", paramLabel = "FILE", description = "calibrate on these text files first")
+        List<Path> text;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Calib calib;
+
+    @Option(names = "--max-tokens", paramLabel = "T", description = "calibration tokens when --text is given (default: ${DEFAULT-VALUE})")
+    long maxTokens = 20000;
+
+    @Option(names = "--order", paramLabel = "N", description = "Taylor order N (default: ${DEFAULT-VALUE}); ignored with --target-slowdown")
+    int order = Protection.DEFAULT_ORDER;
+
+    @Option(names = "--select", paramLabel = "RULE", description = "paper:K | paper:P% | radius:M (default: ${DEFAULT-VALUE})")
+    String select = Protection.DEFAULT_RULE;
+
+    @Option(names = "--target-slowdown", paramLabel = "X", description = "pick the smallest N whose predicted decode slowdown is at least X")
+    Double targetSlowdown;
+
+    @Option(names = "--clamp", paramLabel = "C", description = "out-of-range policy: clip |t| to C at run time (default: evaluate the polynomial)")
+    float clamp;
+
+    @Option(names = "--hide-z0", description = "do not publish the expansion points (they are folded into the biases anyway)")
+    boolean hideZ0;
+
+    @Option(names = "--theta-dtype", paramLabel = "T", description = "f32 | f16 | bf16 for the coefficients (default: ${DEFAULT-VALUE})")
+    String thetaDtype = "f32";
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "RELEASE", description = "release file to write (.safetensors)")
+    Path out;
+
+    @Override
+    public void run() {
+        DType td = DType.parse(thetaDtype);
+        try (Engine e = opts.open()) {
+            CalibrationStats stats = calib.file != null ? CalibrationFile.load(calib.file)
+                    : CalibrateCommand.calibrate(e, calib.text, maxTokens);
+            Protector.Options po = new Protector.Options(clamp, !hideZ0, td);
+            Protection.Result r;
+            try (Progress bar = Progress.start("protect", e.model().config().nLayers())) {
+                r = Protection.run(e.model(), e.transformer().weightBytesPerToken(), stats, select, order, targetSlowdown, po, out, l -> bar.stepTo(l + 1L));
+            }
+            System.out.print(r.report());
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package org.taylormlp.taylor;
+
+import org.taylormlp.TaylorMlpException;
+import org.taylormlp.model.Model;
+import org.taylormlp.model.ModelConfig;
+import org.taylormlp.tensor.Tensor;
+
+import java.nio.file.Path;
+import java.util.function.IntConsumer;
+
+/** The protect workflow: selection, choice of N for a target slowdown, writing, and a readable report. */
+public final class Protection {
+    private Protection() {}
+
+    public static final int DEFAULT_ORDER = 12;
+    public static final String DEFAULT_RULE = "radius:0.5";
+
+    public record Result(Protector.Summary summary, Selection.Plan plan, double predictedSlowdown, String report) {}
+
+    public static Result run(Model model, long originalBytes, CalibrationStats stats, String rule, int order, Double targetSlowdown,
+                             Protector.Options opt, Path out, IntConsumer layerDone) {
+        ModelConfig c = model.config();
+        if (stats.layers() != c.nLayers() || stats.neurons() != c.hiddenDim()) {
+            throw new TaylorMlpException("calibration is for " + stats.layers() + " layers x " + stats.neurons()
+                    + " neurons, the model has " + c.nLayers() + " x " + c.hiddenDim());
+        }
+        Tensor up0 = model.require(org.taylormlp.model.TensorNames.blk(0, org.taylormlp.model.TensorNames.FFN_UP));
+        double bpw = (double) up0.byteSize() / up0.size();
+        double thetaBytes = opt.thetaDtype() == org.taylormlp.tensor.DType.F32 ? 4 : 2;
+        Selection.Plan plan;
+        if (targetSlowdown != null) {
+            if (!(targetSlowdown >= 1)) throw new TaylorMlpException("--target-slowdown must be >= 1, got " + targetSlowdown);
+            plan = null;
+            for (int n = 0; n <= 64; n++) {
+                Selection.Plan p = Selection.select(rule, stats, c.activation(), n);
+                if (Cost.predictedSlowdown(c, originalBytes, bpw, p.protectedNeurons(), n, thetaBytes) >= targetSlowdown) {
+                    plan = p;
+                    break;
+                }
+            }
+            if (plan == null) throw new TaylorMlpException("no order N <= 64 reaches a predicted slowdown of " + targetSlowdown
+                    + " with selection " + rule + "; protect more neurons");
+        } else {
+            plan = Selection.select(rule, stats, c.activation(), order);
+        }
+        double predicted = Cost.predictedSlowdown(c, originalBytes, bpw, plan.protectedNeurons(), plan.order(), thetaBytes);
+        Protector.Summary s = Protector.protect(model, plan, opt, out, layerDone);
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("release:            %s (%,d bytes)%n", s.file(), s.bytes()));
+        sb.append(String.format("selection:          %s, order N = %d, activation %s%n", plan.rule(), plan.order(), plan.activation()));
+        sb.append(String.format("protected neurons:  %,d of %,d (%.1f %%)%n", s.protectedNeurons(), s.totalNeurons(),
+                100.0 * s.protectedNeurons() / s.totalNeurons()));
+        sb.append(String.format("in the clear:       %.1f %% of MLP parameters, %.1f %% of all parameters%n",
+                100 * s.fractionMlpParamsInClear(), 100 * s.fractionParamsInClear()));
+        sb.append(String.format("predicted slowdown: %.2fx (bytes read per token)%n", predicted));
+        sb.append("per layer: protected / hidden, worst truncation bound of the activation on the calibrated range\n");
+        for (Selection.LayerPlan lp : plan.layers()) {
+            sb.append(String.format("  layer %2d: %5d / %5d  bound %.3g%n", lp.layer(), lp.count(), stats.neurons(), lp.errorBound()));
+        }
+        return new Result(s, plan, predicted, sb.toString());
+    }
+}
