@@ -40,7 +40,7 @@ public final class SpecialFunctions {
         double hi = x * x;
         double lo = Math.fma(x, x, -hi);
         double e = Math.exp(-0.5 * hi);
-        return e * INV_SQRT_2PI * (1.0 - 0.5 * lo + INV_SQRT_2PI_LO / INV_SQRT_2PI);
+        return e * (INV_SQRT_2PI + (INV_SQRT_2PI_LO - 0.5 * lo * INV_SQRT_2PI));
     }
 
     /**

@@ -106,24 +106,31 @@ public final class TruncationBound {
         if (rho >= ConvergenceRadius.radius(act, z0)) return Double.POSITIVE_INFINITY;
         // Adaptive sampling: double K until neighbouring samples differ by at most 2% of the maximum, so the
         // function cannot hide a much larger value between samples (at the scale the sampling resolves).
-        double[] v = null;
-        int k = 256;
-        double best = 0;
-        int bestJ = 0;
-        for (; ; k *= 2) {
-            v = new double[k];
+        int k = 128;
+        double[] v = new double[k];
+        for (int j = 0; j < k; j++) v[j] = modulus(act, z0, rho, 2 * Math.PI * j / k, minusIdentity);
+        double best;
+        int bestJ;
+        while (true) {
             best = 0;
+            bestJ = 0;
+            double maxStep = 0;
             for (int j = 0; j < k; j++) {
-                v[j] = modulus(act, z0, rho, 2 * Math.PI * j / k, minusIdentity);
                 if (Double.isNaN(v[j]) || v[j] == Double.POSITIVE_INFINITY) return Double.POSITIVE_INFINITY;
                 if (v[j] > best) {
                     best = v[j];
                     bestJ = j;
                 }
+                maxStep = Math.max(maxStep, Math.abs(v[(j + 1) % k] - v[j]));
             }
-            double maxStep = 0;
-            for (int j = 0; j < k; j++) maxStep = Math.max(maxStep, Math.abs(v[(j + 1) % k] - v[j]));
             if (maxStep <= 0.02 * best || k >= MAX_SAMPLES) break;
+            double[] finer = new double[2 * k];   // keep the old samples, add the midpoints
+            for (int j = 0; j < k; j++) {
+                finer[2 * j] = v[j];
+                finer[2 * j + 1] = modulus(act, z0, rho, 2 * Math.PI * (2 * j + 1) / (2 * k), minusIdentity);
+            }
+            v = finer;
+            k *= 2;
         }
         for (int j = -32; j <= 32; j++) {   // refine between the neighbours of the best sample
             best = Math.max(best, modulus(act, z0, rho, 2 * Math.PI * (bestJ + j / 32.0) / k, minusIdentity));
@@ -142,9 +149,15 @@ public final class TruncationBound {
                 // Φ(−z) = 1 − Φ(z) has the same vertical-integral majorant with Φ(−x) in place of Φ(x)
                 double x = z.re(), y = Math.abs(z.im());
                 // right Riemann sum of the increasing e^{v²/2} on [0, y]: an upper bound of the integral
+                // e^{(i·dv)²/2} by the recurrence term_i = term_{i−1}·q^{2i−1}, q = e^{dv²/2}: one exp per point
                 int m = 64;
-                double dv = y / m, integral = 0;
-                for (int i = 1; i <= m; i++) integral += Math.exp(0.5 * (dv * i) * (dv * i));
+                double dv = y / m, q = Math.exp(0.5 * dv * dv), q2 = q * q;
+                double integral = 0, term = 1, step = q;
+                for (int i = 1; i <= m; i++) {
+                    term *= step;
+                    step *= q2;
+                    integral += term;
+                }
                 integral *= dv;
                 yield z.abs() * (SpecialFunctions.normalCdf(sign * x) + SpecialFunctions.normalPdf(x) * integral);
             }
