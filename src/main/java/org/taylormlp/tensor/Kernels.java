@@ -61,9 +61,10 @@ public interface Kernels {
     /**
      * Runs {@code body} over {@code [0, n)} in chunks of at most {@code grain} indices, on this backend's
      * threads when it has several (e.g. attention heads). The body must be safe to run concurrently on
-     * disjoint chunks. The default runs it inline.
+     * disjoint chunks. The default runs the chunks inline, in order.
      */
     default void parallelFor(int n, int grain, Parallel.RangeBody body) {
-        if (n > 0) body.run(0, n);
+        if (grain < 1) grain = 1;
+        for (int s = 0; s < n; s += grain) body.run(s, Math.min(n - s, grain) + s);
     }
 }

@@ -61,14 +61,14 @@ public final class Parallel implements AutoCloseable {
 
     /**
      * Runs {@code body} over {@code [0, n)} in chunks of {@code grain} (the last may be shorter) on all threads
-     * and returns when every chunk is done. Runs inline when there is one thread, one chunk, or when called
-     * from inside a body. An exception thrown by a body is rethrown here (after all threads have stopped).
+     * and returns when every chunk is done. Runs inline (chunk by chunk) when there is one thread, one chunk,
+     * or when called from inside a body. An exception thrown by a body is rethrown here (after all threads have stopped).
      */
     public void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
         if (grain < 1) grain = 1;
         if (threads == 1 || n <= grain || closed || inside.get() || Thread.currentThread() instanceof Worker) {
-            body.run(0, n);
+            for (int s = 0; s < n; s += grain) body.run(s, Math.min(n - s, grain) + s);
             return;
         }
         lock.lock();
@@ -143,7 +143,7 @@ public final class Parallel implements AutoCloseable {
 
         @Override
         public void run() {
-            int seen = generation;
+            int seen = 0; // the generation when the pool was built (not read here: a job may already be posted)
             while (!closed) {
                 if (generation == seen) {
                     long start = System.nanoTime();
