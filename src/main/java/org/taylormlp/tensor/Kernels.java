@@ -3,16 +3,45 @@ package org.taylormlp.tensor;
 /**
  * The compute kernels the forward pass uses. Weight matrices are {@link Tensor}s of shape [rows, cols]
  * (any {@link DType}); activations are float arrays. Implementations: {@link ScalarKernels} (the plain
- * reference, test oracle) and the Vector API kernels chosen at start-up by {@link KernelsProvider}.
+ * reference, test oracle) and {@link VectorKernels} (Vector API, multi-threaded), chosen at start-up by
+ * {@link KernelsProvider}.
+ *
+ * <p>Quantized weights (Q8_0, Q4_0) need {@code cols} to be a multiple of the block size (32).
  */
 public interface Kernels {
     String name();
+
+    /** One line for {@code --verbose}: backend, vector width, threads. */
+    default String describe() {
+        return name();
+    }
+
+    /** Threads a product may use (the calling thread included). */
+    default int threads() {
+        return 1;
+    }
 
     /** out[outOff + i] = W[rowStart + i, :] · x[xOff .. xOff + cols) for i in [0, rowCount). */
     void matvec(Tensor w, float[] x, int xOff, float[] out, int outOff, int rowStart, int rowCount);
 
     default void matvec(Tensor w, float[] x, float[] out) {
         matvec(w, x, 0, out, 0, 0, w.rows());
+    }
+
+    /**
+     * Two products with the same input in one pass (SwiGLU gate and up): outA = A·x, outB = B·x.
+     * A and B must have the same number of columns; they may differ in dtype and rows.
+     */
+    default void matvec2(Tensor a, Tensor b, float[] x, float[] outA, float[] outB) {
+        matvec(a, x, outA);
+        matvec(b, x, outB);
+    }
+
+    /** Three products with the same input in one pass (attention Q, K, V): outX = X·x. */
+    default void matvec3(Tensor a, Tensor b, Tensor c, float[] x, float[] outA, float[] outB, float[] outC) {
+        matvec(a, x, outA);
+        matvec(b, x, outB);
+        matvec(c, x, outC);
     }
 
     /**
@@ -27,5 +56,15 @@ public interface Kernels {
     /** Row {@code row} of an embedding table, dequantized into dst. */
     default void embedding(Tensor table, int row, float[] dst) {
         table.readRow(row, dst);
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} in chunks of at most {@code grain} indices, on this backend's
+     * threads when it has several (e.g. attention heads). The body must be safe to run concurrently on
+     * disjoint chunks. The default runs the chunks inline, in order.
+     */
+    default void parallelFor(int n, int grain, Parallel.RangeBody body) {
+        if (grain < 1) grain = 1;
+        for (int s = 0; s < n; s += grain) body.run(s, Math.min(n - s, grain) + s);
     }
 }

@@ -1,0 +1,619 @@
+package org.taylormlp.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API kernels ({@code jdk.incubator.vector}) over weights in F32, F16, BF16, Q8_0 and Q4_0, multi-threaded
+ * over rows by a fixed {@link Parallel} pool.
+ *
+ * <p>Width: {@code FloatVector.SPECIES_PREFERRED}, or {@code -Dtaylormlp.vectorBits=128|256|512}; read once when
+ * the class initializes (the species must be a static constant for the JIT to compile the vector code).
+ *
+ * <p>How each dtype is computed (all in float, with FMA; the activation vector is never quantized, so results
+ * differ from the scalar reference only by the order of float additions):
+ * <ul>
+ *   <li>F32: four independent accumulators of {@code L} lanes.</li>
+ *   <li>F16: shorts are sign-extended to int lanes and converted by bit manipulation (exponent/mantissa shifted
+ *       into place and multiplied by 2^112, which also handles subnormals exactly; Inf/NaN patched by a masked
+ *       OR, NaN payloads kept unquieted; sign OR'ed back). JDK 25's Vector API has no half-float lane conversion.</li>
+ *   <li>BF16: shorts sign-extended to int lanes, shifted left 16, reinterpreted as floats.</li>
+ *   <li>Q8_0: int8 lanes converted to float lanes ({@code B2F}), block sum by FMA with x, then scaled once per
+ *       block by the f16 scale ({@code acc += d * Σ q·x}).</li>
+ *   <li>Q4_0: the 16 bytes of a block are split into low nibbles (elements 0..15) and high nibbles (16..31),
+ *       8 is subtracted in the byte lanes, then as Q8_0.</li>
+ * </ul>
+ * The weight data is read with unaligned little-endian vector loads from the tensor's {@link MemorySegment}
+ * (mapped or heap, any alignment).
+ *
+ * <p>{@link #matmul} tiles four activation rows per pass over a weight row (the weight row is loaded and
+ * dequantized once per four dot products) and processes rows in chunks small enough to stay in the L2 cache
+ * across batch tiles, so the weights are read from memory once per call.
+ */
+public final class VectorKernels implements Kernels {
+
+    static final VectorSpecies<Float> F = chooseSpecies();
+    static final int L = F.length();
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    /** Bytes species for Q8_0: L lanes, but at least 64 bits (8 lanes). */
+    private static final VectorSpecies<Byte> BQ8 = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(L, 8) * 8));
+    private static final int BQ8_LANES = BQ8.length();
+    private static final int Q8_PARTS = BQ8_LANES / L;
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    private static final int Q4_PARTS = 16 / L;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Default: products smaller than this many weights run on the calling thread only. */
+    private static final long PARALLEL_MIN = Long.getLong("taylormlp.parallelMin", 1L << 15);
+    /** Default: the fewest weights a chunk of rows handed to one thread should hold. */
+    private static final int MIN_CHUNK = 4096;
+    /** Activation rows processed per pass over a weight row in {@link #matmul}. */
+    private static final int TILE = 4;
+
+    private final Parallel pool;
+    private final Job job = new Job();
+    private final long parallelMin;
+    private final int minChunk;
+
+    /** Kernels on {@code threads} threads (the calling thread included; {@code threads - 1} workers are started). */
+    public VectorKernels(int threads) {
+        this(threads, PARALLEL_MIN, MIN_CHUNK);
+    }
+
+    /** For tests: {@code parallelMin} and {@code minChunk} (in weights) set to 1 force every product through the pool. */
+    VectorKernels(int threads, long parallelMin, int minChunk) {
+        this.pool = new Parallel(threads);
+        this.parallelMin = parallelMin;
+        this.minChunk = minChunk;
+    }
+
+    private static VectorSpecies<Float> chooseSpecies() {
+        String bits = System.getProperty("taylormlp.vectorBits");
+        if (bits == null || bits.isBlank()) {
+            VectorSpecies<Float> p = FloatVector.SPECIES_PREFERRED;
+            return p.vectorBitSize() >= 128 ? p : FloatVector.SPECIES_128;
+        }
+        int b = Integer.parseInt(bits.trim());
+        return switch (b) {
+            case 128 -> FloatVector.SPECIES_128;
+            case 256 -> FloatVector.SPECIES_256;
+            case 512 -> FloatVector.SPECIES_512;
+            default -> throw new IllegalArgumentException("taylormlp.vectorBits must be 128, 256 or 512, got " + b);
+        };
+    }
+
+    /** The float vector width in bits this JVM uses. */
+    public static int vectorBits() {
+        return F.vectorBitSize();
+    }
+
+    @Override
+    public String name() {
+        return "vector";
+    }
+
+    @Override
+    public String describe() {
+        return "vector kernels (jdk.incubator.vector, " + F.vectorBitSize() + "-bit, " + L + " float lanes), "
+                + pool.threads() + " thread" + (pool.threads() == 1 ? "" : "s");
+    }
+
+    @Override
+    public int threads() {
+        return pool.threads();
+    }
+
+    /** The pool, for callers that parallelize other loops on the same threads. */
+    public Parallel pool() {
+        return pool;
+    }
+
+    @Override
+    public void parallelFor(int n, int grain, Parallel.RangeBody body) {
+        pool.forRange(n, grain, body);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Public entry points
+
+    @Override
+    public void matvec(Tensor w, float[] x, int xOff, float[] out, int outOff, int rowStart, int rowCount) {
+        int cols = checkMatrix(w);
+        if (rowStart < 0 || rowCount < 0 || rowStart + rowCount > w.rows()) {
+            throw new IndexOutOfBoundsException("rows [" + rowStart + ", +" + rowCount + ") of " + w);
+        }
+        checkRange(x, xOff, cols, "x");
+        checkRange(out, outOff, rowCount, "out");
+        if (rowCount == 0) return;
+        if (pool.threads() == 1 || (long) rowCount * cols < parallelMin) {
+            matvecRows(w, x, xOff, out, outOff - rowStart, rowStart, rowStart + rowCount);
+            return;
+        }
+        synchronized (job) {
+            job.setMatvec(w, null, null, x, xOff, out, null, null, outOff - rowStart, rowStart, rowCount, 0, 0);
+            try {
+                pool.forRange(rowCount, grain(rowCount, cols), job);
+            } finally {
+                job.clear();
+            }
+        }
+    }
+
+    @Override
+    public void matvec2(Tensor a, Tensor b, float[] x, float[] outA, float[] outB) {
+        multi(a, b, null, x, outA, outB, null);
+    }
+
+    @Override
+    public void matvec3(Tensor a, Tensor b, Tensor c, float[] x, float[] outA, float[] outB, float[] outC) {
+        multi(a, b, c, x, outA, outB, outC);
+    }
+
+    private void multi(Tensor a, Tensor b, Tensor c, float[] x, float[] outA, float[] outB, float[] outC) {
+        int cols = checkMatrix(a);
+        if (checkMatrix(b) != cols || (c != null && checkMatrix(c) != cols)) {
+            throw new IllegalArgumentException("fused products need equal columns: " + a + ", " + b + (c == null ? "" : ", " + c));
+        }
+        checkRange(x, 0, cols, "x");
+        checkRange(outA, 0, a.rows(), "outA");
+        checkRange(outB, 0, b.rows(), "outB");
+        if (c != null) checkRange(outC, 0, c.rows(), "outC");
+        int ra = a.rows(), rb = b.rows(), rc = c == null ? 0 : c.rows();
+        int total = ra + rb + rc;
+        if (pool.threads() == 1 || (long) total * cols < parallelMin) {
+            matvecRows(a, x, 0, outA, 0, 0, ra);
+            matvecRows(b, x, 0, outB, 0, 0, rb);
+            if (c != null) matvecRows(c, x, 0, outC, 0, 0, rc);
+            return;
+        }
+        synchronized (job) {
+            job.setMatvec(a, b, c, x, 0, outA, outB, outC, 0, 0, ra, rb, rc);
+            try {
+                pool.forRange(total, grain(total, cols), job);
+            } finally {
+                job.clear();
+            }
+        }
+    }
+
+    @Override
+    public void matmul(Tensor w, float[] x, int batch, float[] out) {
+        int cols = checkMatrix(w), rows = w.rows();
+        if (batch < 0) throw new IllegalArgumentException("batch " + batch);
+        checkRange(x, 0, Math.multiplyExact(batch, cols), "x");
+        checkRange(out, 0, Math.multiplyExact(batch, rows), "out");
+        if (batch == 0 || rows == 0) return;
+        if (batch == 1) {
+            matvec(w, x, 0, out, 0, 0, rows);
+            return;
+        }
+        // Rows per chunk: its weights (about) fit in 256 KiB so they stay cached across the batch tiles.
+        long rowBytes = w.dtype().bytesFor(cols);
+        int grain = (int) Math.max(1, Math.min(rows, (256L << 10) / Math.max(1, rowBytes)));
+        grain = Math.min(grain, Math.max(1, rows / (pool.threads() * 4)));
+        if (pool.threads() == 1 || (long) rows * cols * batch < parallelMin) {
+            matmulRows(w, x, batch, out, 0, rows, grain);
+            return;
+        }
+        synchronized (job) {
+            job.setMatmul(w, x, batch, out, grain);
+            try {
+                pool.forRange(rows, grain, job);
+            } finally {
+                job.clear();
+            }
+        }
+    }
+
+    @Override
+    public void embedding(Tensor table, int row, float[] dst) {
+        int cols = checkMatrix(table);
+        if (row < 0 || row >= table.rows()) throw new IndexOutOfBoundsException("row " + row + " of " + table);
+        checkRange(dst, 0, cols, "dst");
+        MemorySegment m = table.data();
+        long off = (long) row * table.dtype().bytesFor(cols);
+        int i = 0;
+        switch (table.dtype()) {
+            case F32 -> MemorySegment.copy(m, Tensor.F32_LE, off, dst, 0, cols);
+            case F16 -> {
+                for (; i <= cols - L; i += L) f16(m, off + 2L * i).intoArray(dst, i);
+                for (; i < cols; i++) dst[i] = Float.float16ToFloat(m.get(Tensor.I16_LE, off + 2L * i));
+            }
+            case BF16 -> {
+                for (; i <= cols - L; i += L) bf16(m, off + 2L * i).intoArray(dst, i);
+                for (; i < cols; i++) dst[i] = Float.intBitsToFloat(m.get(Tensor.I16_LE, off + 2L * i) << 16);
+            }
+            case Q8_0 -> {
+                for (long blk = off; i < cols; i += 32, blk += 34) {
+                    FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
+                    for (int q = 0; q < 32; q += BQ8_LANES) {
+                        ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
+                        for (int p = 0; p < Q8_PARTS; p++) {
+                            ((FloatVector) b.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, i + q + p * L);
+                        }
+                    }
+                }
+            }
+            case Q4_0 -> {
+                for (long blk = off; i < cols; i += 32, blk += 18) {
+                    FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
+                    ByteVector b = ByteVector.fromMemorySegment(B128, m, blk + 2, LE);
+                    ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);
+                    ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                    for (int p = 0; p < Q4_PARTS; p++) {
+                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, i + p * L);
+                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, i + 16 + p * L);
+                    }
+                }
+            }
+        }
+    }
+
+    private int grain(int rows, int cols) {
+        // About four chunks per thread (dynamic claiming evens out a busy core), but not tiny ones.
+        int g = Math.max(1, rows / (pool.threads() * 4));
+        int minRows = Math.max(1, minChunk / Math.max(1, cols));
+        return Math.max(g, minRows);
+    }
+
+    private static int checkMatrix(Tensor w) {
+        int cols = w.cols();
+        if (w.dtype().quantized() && cols % 32 != 0) {
+            throw new IllegalArgumentException(w + ": quantized rows need a multiple of 32 columns");
+        }
+        return cols;
+    }
+
+    private static void checkRange(float[] a, int off, int len, String what) {
+        if (off < 0 || len < 0 || (long) off + len > a.length) {
+            throw new IndexOutOfBoundsException(what + "[" + off + ", +" + len + ") of length " + a.length);
+        }
+    }
+
+    /** The reusable job object for the pool (guarded by its own monitor; nothing is allocated per call). */
+    private final class Job implements Parallel.RangeBody {
+        boolean matmul;
+        Tensor a, b, c;
+        float[] x, outA, outB, outC;
+        int xOff, outBase, rowStart, ra, rb, rc, batch, grain;
+
+        void setMatvec(Tensor a, Tensor b, Tensor c, float[] x, int xOff, float[] outA, float[] outB, float[] outC,
+                       int outBase, int rowStart, int ra, int rb, int rc) {
+            this.matmul = false;
+            this.a = a; this.b = b; this.c = c;
+            this.x = x; this.xOff = xOff;
+            this.outA = outA; this.outB = outB; this.outC = outC;
+            this.outBase = outBase; this.rowStart = rowStart;
+            this.ra = ra; this.rb = rb; this.rc = rc;
+        }
+
+        void setMatmul(Tensor w, float[] x, int batch, float[] out, int grain) {
+            this.matmul = true;
+            this.a = w; this.x = x; this.batch = batch; this.outA = out; this.grain = grain;
+        }
+
+        void clear() {
+            a = b = c = null;
+            x = outA = outB = outC = null;
+        }
+
+        @Override
+        public void run(int start, int end) {
+            if (matmul) {
+                matmulRows(a, x, batch, outA, start, end, grain);
+                return;
+            }
+            // The index space is A's rows, then B's, then C's; a chunk may straddle a boundary.
+            if (start < ra) {
+                int e = Math.min(end, ra);
+                matvecRows(a, x, xOff, outA, outBase, rowStart + start, rowStart + e);
+            }
+            if (end > ra && start < ra + rb) {
+                int s = Math.max(start, ra) - ra, e = Math.min(end, ra + rb) - ra;
+                matvecRows(b, x, xOff, outB, 0, s, e);
+            }
+            if (end > ra + rb) {
+                int s = Math.max(start, ra + rb) - ra - rb, e = end - ra - rb;
+                matvecRows(c, x, xOff, outC, 0, s, e);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Row loops: out[outBase + r] = W[r] · x for r in [r0, r1)
+
+    static void matvecRows(Tensor w, float[] x, int xOff, float[] out, int outBase, int r0, int r1) {
+        MemorySegment m = w.data();
+        int n = w.cols();
+        long rowBytes = w.dtype().bytesFor(n);
+        switch (w.dtype()) {
+            case F32 -> { for (int r = r0; r < r1; r++) out[outBase + r] = dotF32(m, r * rowBytes, x, xOff, n); }
+            case F16 -> { for (int r = r0; r < r1; r++) out[outBase + r] = dotF16(m, r * rowBytes, x, xOff, n); }
+            case BF16 -> { for (int r = r0; r < r1; r++) out[outBase + r] = dotBF16(m, r * rowBytes, x, xOff, n); }
+            case Q8_0 -> { for (int r = r0; r < r1; r++) out[outBase + r] = dotQ8(m, r * rowBytes, x, xOff, n); }
+            case Q4_0 -> { for (int r = r0; r < r1; r++) out[outBase + r] = dotQ4(m, r * rowBytes, x, xOff, n); }
+        }
+    }
+
+    /** Rows [r0, r1) of a batched product, in sub-chunks of {@code grain} rows, four activation rows at a time. */
+    static void matmulRows(Tensor w, float[] x, int batch, float[] out, int r0, int r1, int grain) {
+        MemorySegment m = w.data();
+        int n = w.cols(), rows = w.rows();
+        long rowBytes = w.dtype().bytesFor(n);
+        DType t = w.dtype();
+        for (int c0 = r0; c0 < r1; c0 += grain) {
+            int c1 = Math.min(r1, c0 + grain);
+            int bt = 0;
+            for (; bt + TILE <= batch; bt += TILE) {
+                int xo = bt * n, oo = bt * rows;
+                switch (t) {
+                    case F32 -> { for (int r = c0; r < c1; r++) dot4F32(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
+                    case F16 -> { for (int r = c0; r < c1; r++) dot4F16(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
+                    case BF16 -> { for (int r = c0; r < c1; r++) dot4BF16(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
+                    case Q8_0 -> { for (int r = c0; r < c1; r++) dot4Q8(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
+                    case Q4_0 -> { for (int r = c0; r < c1; r++) dot4Q4(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
+                }
+            }
+            for (; bt < batch; bt++) matvecRows(w, x, bt * n, out, bt * rows, c0, c1);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Lane conversions
+
+    /** L half floats at byte offset o, widened to float lanes (exact, including subnormals, Inf and NaN). */
+    static FloatVector f16(MemorySegment m, long o) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, m, o, LE).convertShape(VectorOperators.S2I, I, 0);
+        IntVector em = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+        IntVector bits = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        bits = bits.lanewise(VectorOperators.OR, 0x7f800000, em.compare(VectorOperators.GE, 0x0f800000));
+        return bits.or(h.and(0x80000000)).reinterpretAsFloats();
+    }
+
+    /** L bfloat16 values at byte offset o, widened to float lanes. */
+    static FloatVector bf16(MemorySegment m, long o) {
+        return ((IntVector) ShortVector.fromMemorySegment(S, m, o, LE).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static FloatVector xv(float[] x, int i) {
+        return FloatVector.fromArray(F, x, i);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Single-row dot products: W row at byte offset `off` (n elements) · x[xo .. xo + n)
+
+    static float dotF32(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (int u = n - 4 * L; i <= u; i += 4 * L) {
+            long o = off + 4L * i;
+            a0 = FloatVector.fromMemorySegment(F, m, o, LE).fma(xv(x, xo + i), a0);
+            a1 = FloatVector.fromMemorySegment(F, m, o + 4L * L, LE).fma(xv(x, xo + i + L), a1);
+            a2 = FloatVector.fromMemorySegment(F, m, o + 8L * L, LE).fma(xv(x, xo + i + 2 * L), a2);
+            a3 = FloatVector.fromMemorySegment(F, m, o + 12L * L, LE).fma(xv(x, xo + i + 3 * L), a3);
+        }
+        for (; i <= n - L; i += L) a0 = FloatVector.fromMemorySegment(F, m, off + 4L * i, LE).fma(xv(x, xo + i), a0);
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += m.get(Tensor.F32_LE, off + 4L * i) * x[xo + i];
+        return s;
+    }
+
+    static float dotF16(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (int u = n - 4 * L; i <= u; i += 4 * L) {
+            long o = off + 2L * i;
+            a0 = f16(m, o).fma(xv(x, xo + i), a0);
+            a1 = f16(m, o + 2L * L).fma(xv(x, xo + i + L), a1);
+            a2 = f16(m, o + 4L * L).fma(xv(x, xo + i + 2 * L), a2);
+            a3 = f16(m, o + 6L * L).fma(xv(x, xo + i + 3 * L), a3);
+        }
+        for (; i <= n - L; i += L) a0 = f16(m, off + 2L * i).fma(xv(x, xo + i), a0);
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += Float.float16ToFloat(m.get(Tensor.I16_LE, off + 2L * i)) * x[xo + i];
+        return s;
+    }
+
+    static float dotBF16(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (int u = n - 4 * L; i <= u; i += 4 * L) {
+            long o = off + 2L * i;
+            a0 = bf16(m, o).fma(xv(x, xo + i), a0);
+            a1 = bf16(m, o + 2L * L).fma(xv(x, xo + i + L), a1);
+            a2 = bf16(m, o + 4L * L).fma(xv(x, xo + i + 2 * L), a2);
+            a3 = bf16(m, o + 6L * L).fma(xv(x, xo + i + 3 * L), a3);
+        }
+        for (; i <= n - L; i += L) a0 = bf16(m, off + 2L * i).fma(xv(x, xo + i), a0);
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += Float.intBitsToFloat(m.get(Tensor.I16_LE, off + 2L * i) << 16) * x[xo + i];
+        return s;
+    }
+
+    /** Σ_j q_j·x_j over the 32 int8 values of the Q8_0 block at byte blk (its scale not applied), x from xi. */
+    private static FloatVector q8Block(MemorySegment m, long blk, float[] x, int xi) {
+        FloatVector s = FloatVector.zero(F);
+        for (int q = 0; q < 32; q += BQ8_LANES) {
+            ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
+            for (int p = 0; p < Q8_PARTS; p++) {
+                FloatVector w = (FloatVector) b.convertShape(VectorOperators.B2F, F, p);
+                s = w.fma(xv(x, xi + q + p * L), s);
+            }
+        }
+        return s;
+    }
+
+    static float dotQ8(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int nb = n / 32, k = 0;
+        long blk = off;
+        for (; k + 2 <= nb; k += 2, blk += 68) {
+            float d0 = Float.float16ToFloat(m.get(Tensor.I16_LE, blk));
+            float d1 = Float.float16ToFloat(m.get(Tensor.I16_LE, blk + 34));
+            a0 = q8Block(m, blk, x, xo + 32 * k).fma(FloatVector.broadcast(F, d0), a0);
+            a1 = q8Block(m, blk + 34, x, xo + 32 * k + 32).fma(FloatVector.broadcast(F, d1), a1);
+        }
+        if (k < nb) {
+            float d0 = Float.float16ToFloat(m.get(Tensor.I16_LE, blk));
+            a0 = q8Block(m, blk, x, xo + 32 * k).fma(FloatVector.broadcast(F, d0), a0);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static FloatVector q4Block(MemorySegment m, long blk, float[] x, int xi) {
+        ByteVector b = ByteVector.fromMemorySegment(B128, m, blk + 2, LE);
+        ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);
+        ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+        FloatVector s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(xv(x, xi));
+        s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(xv(x, xi + 16), s);
+        for (int p = 1; p < Q4_PARTS; p++) {
+            s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(xv(x, xi + p * L), s);
+            s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(xv(x, xi + 16 + p * L), s);
+        }
+        return s;
+    }
+
+    static float dotQ4(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int nb = n / 32, k = 0;
+        long blk = off;
+        for (; k + 2 <= nb; k += 2, blk += 36) {
+            float d0 = Float.float16ToFloat(m.get(Tensor.I16_LE, blk));
+            float d1 = Float.float16ToFloat(m.get(Tensor.I16_LE, blk + 18));
+            a0 = q4Block(m, blk, x, xo + 32 * k).fma(FloatVector.broadcast(F, d0), a0);
+            a1 = q4Block(m, blk + 18, x, xo + 32 * k + 32).fma(FloatVector.broadcast(F, d1), a1);
+        }
+        if (k < nb) {
+            float d0 = Float.float16ToFloat(m.get(Tensor.I16_LE, blk));
+            a0 = q4Block(m, blk, x, xo + 32 * k).fma(FloatVector.broadcast(F, d0), a0);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Four-row tiles for matmul: out[oo + t*os] = W row · x[xo + t*n ..] for t = 0..3
+
+    static void dot4F32(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector w = FloatVector.fromMemorySegment(F, m, off + 4L * i, LE);
+            a0 = w.fma(xv(x, x0 + i), a0);
+            a1 = w.fma(xv(x, x1 + i), a1);
+            a2 = w.fma(xv(x, x2 + i), a2);
+            a3 = w.fma(xv(x, x3 + i), a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float w = m.get(Tensor.F32_LE, off + 4L * i);
+            s0 += w * x[x0 + i]; s1 += w * x[x1 + i]; s2 += w * x[x2 + i]; s3 += w * x[x3 + i];
+        }
+        out[oo] = s0; out[oo + os] = s1; out[oo + 2 * os] = s2; out[oo + 3 * os] = s3;
+    }
+
+    static void dot4F16(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector w = f16(m, off + 2L * i);
+            a0 = w.fma(xv(x, x0 + i), a0);
+            a1 = w.fma(xv(x, x1 + i), a1);
+            a2 = w.fma(xv(x, x2 + i), a2);
+            a3 = w.fma(xv(x, x3 + i), a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float w = Float.float16ToFloat(m.get(Tensor.I16_LE, off + 2L * i));
+            s0 += w * x[x0 + i]; s1 += w * x[x1 + i]; s2 += w * x[x2 + i]; s3 += w * x[x3 + i];
+        }
+        out[oo] = s0; out[oo + os] = s1; out[oo + 2 * os] = s2; out[oo + 3 * os] = s3;
+    }
+
+    static void dot4BF16(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector w = bf16(m, off + 2L * i);
+            a0 = w.fma(xv(x, x0 + i), a0);
+            a1 = w.fma(xv(x, x1 + i), a1);
+            a2 = w.fma(xv(x, x2 + i), a2);
+            a3 = w.fma(xv(x, x3 + i), a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float w = Float.intBitsToFloat(m.get(Tensor.I16_LE, off + 2L * i) << 16);
+            s0 += w * x[x0 + i]; s1 += w * x[x1 + i]; s2 += w * x[x2 + i]; s3 += w * x[x3 + i];
+        }
+        out[oo] = s0; out[oo + os] = s1; out[oo + 2 * os] = s2; out[oo + 3 * os] = s3;
+    }
+
+    static void dot4Q8(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
+        long blk = off;
+        for (int i = 0; i < n; i += 32, blk += 34) {
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
+            for (int q = 0; q < 32; q += BQ8_LANES) {
+                ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
+                for (int p = 0; p < Q8_PARTS; p++) {
+                    FloatVector w = ((FloatVector) b.convertShape(VectorOperators.B2F, F, p)).mul(d);
+                    int j = i + q + p * L;
+                    a0 = w.fma(xv(x, x0 + j), a0);
+                    a1 = w.fma(xv(x, x1 + j), a1);
+                    a2 = w.fma(xv(x, x2 + j), a2);
+                    a3 = w.fma(xv(x, x3 + j), a3);
+                }
+            }
+        }
+        out[oo] = a0.reduceLanes(VectorOperators.ADD);
+        out[oo + os] = a1.reduceLanes(VectorOperators.ADD);
+        out[oo + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
+        out[oo + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    static void dot4Q4(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
+        long blk = off;
+        for (int i = 0; i < n; i += 32, blk += 18) {
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
+            ByteVector b = ByteVector.fromMemorySegment(B128, m, blk + 2, LE);
+            ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);
+            ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+            for (int p = 0; p < Q4_PARTS; p++) {
+                FloatVector w = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d);
+                int j = i + p * L;
+                a0 = w.fma(xv(x, x0 + j), a0);
+                a1 = w.fma(xv(x, x1 + j), a1);
+                a2 = w.fma(xv(x, x2 + j), a2);
+                a3 = w.fma(xv(x, x3 + j), a3);
+                w = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d);
+                j += 16;
+                a0 = w.fma(xv(x, x0 + j), a0);
+                a1 = w.fma(xv(x, x1 + j), a1);
+                a2 = w.fma(xv(x, x2 + j), a2);
+                a3 = w.fma(xv(x, x3 + j), a3);
+            }
+        }
+        out[oo] = a0.reduceLanes(VectorOperators.ADD);
+        out[oo + os] = a1.reduceLanes(VectorOperators.ADD);
+        out[oo + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
+        out[oo + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
+    }
+}

@@ -1,0 +1,193 @@
+package org.taylormlp.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API versions of the small vector operations of the forward pass (single-threaded; they are cheap next
+ * to the matrix products). Same signatures and semantics as {@link ScalarOps}, the reference they are tested
+ * against; results differ from it by float summation order, and {@code exp}/{@code tanh} come from the JDK's
+ * vector math (SVML on x86), within a few ulps of {@link Math#exp}. Uses the same width as {@link VectorKernels}.
+ *
+ * <p>Only call this class when the {@code jdk.incubator.vector} module is present
+ * ({@link KernelsProvider#vectorApiAvailable()}); otherwise use ScalarOps.
+ */
+public final class VectorOps {
+    private VectorOps() {}
+
+    static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
+    private static final VectorSpecies<Float> F = VectorKernels.F;
+    private static final int L = F.length();
+
+    /** Σ a[aOff + i] · b[bOff + i] for i in [0, n). */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (int u = n - 4 * L; i <= u; i += 4 * L) {
+            a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
+            a1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), a1);
+            a2 = FloatVector.fromArray(F, a, aOff + i + 2 * L).fma(FloatVector.fromArray(F, b, bOff + i + 2 * L), a2);
+            a3 = FloatVector.fromArray(F, a, aOff + i + 3 * L).fma(FloatVector.fromArray(F, b, bOff + i + 3 * L), a3);
+        }
+        for (; i <= n - L; i += L) a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    /** y[yOff + i] += a · x[xOff + i]. */
+    public static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
+        FloatVector va = FloatVector.broadcast(F, a);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(F, x, xOff + i).fma(va, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += a * x[xOff + i];
+    }
+
+    /** y[i] += x[i] for i in [0, n). */
+    public static void add(float[] y, float[] x, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) FloatVector.fromArray(F, y, i).add(FloatVector.fromArray(F, x, i)).intoArray(y, i);
+        for (; i < n; i++) y[i] += x[i];
+    }
+
+    /** x[off + i] *= s. */
+    public static void scale(float[] x, int off, int n, float s) {
+        int i = 0;
+        for (; i <= n - L; i += L) FloatVector.fromArray(F, x, off + i).mul(s).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= s;
+    }
+
+    private static float sum(float[] x, int off, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            a0 = a0.add(FloatVector.fromArray(F, x, off + i));
+            a1 = a1.add(FloatVector.fromArray(F, x, off + i + L));
+        }
+        for (; i <= n - L; i += L) a0 = a0.add(FloatVector.fromArray(F, x, off + i));
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += x[off + i];
+        return s;
+    }
+
+    /** out[outOff + i] = x[xOff + i] · weight[i] / sqrt(mean(x²) + eps), for i in [0, n). out may be x. */
+    public static void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps) {
+        float ss = dot(x, xOff, x, xOff, n);
+        float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(F, x, xOff + i).mul(inv).mul(FloatVector.fromArray(F, weight, i)).intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) out[outOff + i] = x[xOff + i] * inv * weight[i];
+    }
+
+    public static void rmsnorm(float[] out, float[] x, float[] weight, float eps) {
+        rmsnorm(out, 0, x, 0, weight, weight.length, eps);
+    }
+
+    /**
+     * out = (x − mean) / sqrt(var + eps) · weight + bias over n elements (population variance); bias may be null.
+     * out may be x.
+     */
+    public static void layernorm(float[] out, int outOff, float[] x, int xOff, float[] weight, float[] bias, int n, float eps) {
+        float mean = sum(x, xOff, n) / n;
+        FloatVector vm = FloatVector.broadcast(F, mean);
+        FloatVector a0 = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector d = FloatVector.fromArray(F, x, xOff + i).sub(vm);
+            a0 = d.fma(d, a0);
+        }
+        float var = a0.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float d = x[xOff + i] - mean;
+            var += d * d;
+        }
+        float inv = (float) (1.0 / Math.sqrt(var / n + eps));
+        i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xOff + i).sub(vm).mul(inv).mul(FloatVector.fromArray(F, weight, i));
+            if (bias != null) v = v.add(FloatVector.fromArray(F, bias, i));
+            v.intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) {
+            float v = (x[xOff + i] - mean) * inv * weight[i];
+            out[outOff + i] = bias == null ? v : v + bias[i];
+        }
+    }
+
+    public static void layernorm(float[] out, float[] x, float[] weight, float[] bias, float eps) {
+        layernorm(out, 0, x, 0, weight, bias, weight.length, eps);
+    }
+
+    /** In place: x[off..off+n) = exp(x − max) / Σ exp(x − max). */
+    public static void softmax(float[] x, int off, int n) {
+        if (n <= 0) return;
+        int i = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        if (n >= L) {
+            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (; i <= n - L; i += L) m = m.max(FloatVector.fromArray(F, x, off + i));
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        FloatVector vmax = FloatVector.broadcast(F, max);
+        FloatVector acc = FloatVector.zero(F);
+        i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(vmax).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        scale(x, off, n, 1f / sum);
+    }
+
+    /** In place: x = x · sigmoid(x). */
+    public static void silu(float[] x, int off, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            float v = x[off + i];
+            x[off + i] = (float) (v / (1.0 + Math.exp(-v)));
+        }
+    }
+
+    /** SwiGLU: gate[i] = silu(gate[i]) · up[i] for i in [0, n). */
+    public static void swiglu(float[] gate, float[] up, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(F, gate, i);
+            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+        }
+        for (; i < n; i++) {
+            float v = gate[i];
+            gate[i] = (float) (v / (1.0 + Math.exp(-v))) * up[i];
+        }
+    }
+
+    /** In place, the tanh approximation (GPT-2, "gelu_pytorch_tanh"): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+    public static void gelu(float[] x, int off, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI);
+            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            float v = x[off + i];
+            x[off + i] = (float) (0.5 * v * (1.0 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))));
+        }
+    }
+}
