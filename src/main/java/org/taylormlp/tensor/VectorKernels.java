@@ -10,6 +10,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,24 +21,35 @@ import jdk.incubator.vector.VectorSpecies;
  * the class initializes (the species must be a static constant for the JIT to compile the vector code).
  *
  * <p>How each dtype is computed (all in float, with FMA; the activation vector is never quantized, so results
- * differ from the scalar reference only by the order of float additions):
+ * differ from the exact dot product of the dequantized weights only by float rounding, like the scalar reference):
  * <ul>
  *   <li>F32: four independent accumulators of {@code L} lanes.</li>
  *   <li>F16: shorts are sign-extended to int lanes and converted by bit manipulation (exponent/mantissa shifted
  *       into place and multiplied by 2^112, which also handles subnormals exactly; Inf/NaN patched by a masked
- *       OR, NaN payloads kept unquieted; sign OR'ed back). JDK 25's Vector API has no half-float lane conversion.</li>
+ *       OR, NaN payloads kept unquieted; sign OR'ed back). JDK 25's Vector API has no half-float lane conversion,
+ *       and a scalar {@code Float.float16ToFloat} staging loop measured 3x slower.</li>
  *   <li>BF16: shorts sign-extended to int lanes, shifted left 16, reinterpreted as floats.</li>
  *   <li>Q8_0: int8 lanes converted to float lanes ({@code B2F}), block sum by FMA with x, then scaled once per
  *       block by the f16 scale ({@code acc += d * Σ q·x}).</li>
  *   <li>Q4_0: the 16 bytes of a block are split into low nibbles (elements 0..15) and high nibbles (16..31),
  *       8 is subtracted in the byte lanes, then as Q8_0.</li>
  * </ul>
- * The weight data is read with unaligned little-endian vector loads from the tensor's {@link MemorySegment}
- * (mapped or heap, any alignment).
+ * llama.cpp instead quantizes x to int8 and uses integer dot products (VNNI); the Vector API has no int8
+ * dot-product operation (an int8 path would need widening converts, multiplies and adds in short/int lanes:
+ * no fewer operations than the float path; not measured), so the quantized kernels keep x in float and are
+ * slightly <em>more</em> accurate than llama.cpp's (no rounding of x to 8 bits).
+ *
+ * <p>The weight data is read with unaligned little-endian vector loads from the tensor's {@link MemorySegment}
+ * (mapped, native or heap, any alignment). Every row is computed by the same code whatever thread runs it, so
+ * results do not depend on the number of threads.
  *
  * <p>{@link #matmul} tiles four activation rows per pass over a weight row (the weight row is loaded and
  * dequantized once per four dot products) and processes rows in chunks small enough to stay in the L2 cache
  * across batch tiles, so the weights are read from memory once per call.
+ *
+ * <p>Threads: products of at least {@code -Dtaylormlp.parallelMin} weights (default 32768) are split over the
+ * pool by row chunks; smaller ones run on the caller. Create one instance per process (each owns its workers)
+ * and reuse it; calls from several threads are safe but serialized.
  */
 public final class VectorKernels implements Kernels {
 
@@ -50,6 +62,11 @@ public final class VectorKernels implements Kernels {
     private static final int BQ8_LANES = BQ8.length();
     private static final int Q8_PARTS = BQ8_LANES / L;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Lane rotations by L/2, L/4, .., 1 for {@link #sum}. */
+    private static final VectorShuffle<Float> ROT_HALF = VectorShuffle.iota(F, L / 2, 1, true);
+    private static final VectorShuffle<Float> ROT_QUARTER = VectorShuffle.iota(F, Math.max(1, L / 4), 1, true);
+    private static final VectorShuffle<Float> ROT_EIGHTH = VectorShuffle.iota(F, Math.max(1, L / 8), 1, true);
+    private static final VectorShuffle<Float> ROT_16TH = VectorShuffle.iota(F, Math.max(1, L / 16), 1, true);
 
     /** Default: products smaller than this many weights run on the calling thread only. */
     private static final long PARALLEL_MIN = Long.getLong("taylormlp.parallelMin", 1L << 15);
@@ -368,6 +385,19 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * The sum of the lanes in a fixed tree order. {@code reduceLanes(ADD)} is not used: its order differs
+     * between JIT-compiled code and the interpreter/C1, so a row's result would change (in the last bits) when
+     * the kernel gets compiled, making runs irreproducible. Rotating and adding is the same in every mode.
+     */
+    static float sum(FloatVector v) {
+        v = v.add(v.rearrange(ROT_HALF));
+        if (L >= 4) v = v.add(v.rearrange(ROT_QUARTER));
+        if (L >= 8) v = v.add(v.rearrange(ROT_EIGHTH));
+        if (L >= 16) v = v.add(v.rearrange(ROT_16TH));
+        return v.lane(0);
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Kernels.
     //
@@ -396,7 +426,7 @@ public final class VectorKernels implements Kernels {
         for (; i <= n - L; i += L) {
             a0 = FloatVector.fromMemorySegment(F, m, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += m.get(Tensor.F32_LE, off + 4L * i) * x[xo + i];
         return s;
     }
@@ -413,7 +443,7 @@ public final class VectorKernels implements Kernels {
             FloatVector t = w.fma(FloatVector.fromArray(F, x, xo + i), a0);
             a0 = a1; a1 = a2; a2 = a3; a3 = t;
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += Float.float16ToFloat(m.get(Tensor.I16_LE, off + 2L * i)) * x[xo + i];
         return s;
     }
@@ -427,7 +457,7 @@ public final class VectorKernels implements Kernels {
             FloatVector t = w.fma(FloatVector.fromArray(F, x, xo + i), a0);
             a0 = a1; a1 = a2; a2 = a3; a3 = t;
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += Float.intBitsToFloat(m.get(Tensor.I16_LE, off + 2L * i) << 16) * x[xo + i];
         return s;
     }
@@ -449,7 +479,7 @@ public final class VectorKernels implements Kernels {
             FloatVector t = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk))), a0);
             a0 = a1; a1 = t;
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return sum(a0.add(a1));
     }
 
     /** As Q8_0 after splitting each byte into its low nibble (element j) and high nibble (j + 16), minus 8. */
@@ -473,7 +503,7 @@ public final class VectorKernels implements Kernels {
             FloatVector t = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk))), a0);
             a0 = a1; a1 = t;
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return sum(a0.add(a1));
     }
 
     // Four-row tiles for matmul: out[oo + t*os] = W row · x[xo + t*n ..] for t = 0..3. Each weight vector is
@@ -490,8 +520,8 @@ public final class VectorKernels implements Kernels {
             a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
             a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = sum(a0), s1 = sum(a1);
+        float s2 = sum(a2), s3 = sum(a3);
         for (; i < n; i++) {
             float w = m.get(Tensor.F32_LE, off + 4L * i);
             s0 += w * x[x0 + i]; s1 += w * x[x1 + i]; s2 += w * x[x2 + i]; s3 += w * x[x3 + i];
@@ -514,8 +544,8 @@ public final class VectorKernels implements Kernels {
             a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
             a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = sum(a0), s1 = sum(a1);
+        float s2 = sum(a2), s3 = sum(a3);
         for (; i < n; i++) {
             float w = Float.float16ToFloat(m.get(Tensor.I16_LE, off + 2L * i));
             s0 += w * x[x0 + i]; s1 += w * x[x1 + i]; s2 += w * x[x2 + i]; s3 += w * x[x3 + i];
@@ -535,8 +565,8 @@ public final class VectorKernels implements Kernels {
             a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
             a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = sum(a0), s1 = sum(a1);
+        float s2 = sum(a2), s3 = sum(a3);
         for (; i < n; i++) {
             float w = Float.intBitsToFloat(m.get(Tensor.I16_LE, off + 2L * i) << 16);
             s0 += w * x[x0 + i]; s1 += w * x[x1 + i]; s2 += w * x[x2 + i]; s3 += w * x[x3 + i];
@@ -568,10 +598,10 @@ public final class VectorKernels implements Kernels {
                 }
             }
         }
-        out[oo] = a0.reduceLanes(VectorOperators.ADD);
-        out[oo + os] = a1.reduceLanes(VectorOperators.ADD);
-        out[oo + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
-        out[oo + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
+        out[oo] = sum(a0);
+        out[oo + os] = sum(a1);
+        out[oo + 2 * os] = sum(a2);
+        out[oo + 3 * os] = sum(a3);
     }
 
     static void dot4Q4(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
@@ -609,9 +639,9 @@ public final class VectorKernels implements Kernels {
                 }
             }
         }
-        out[oo] = a0.reduceLanes(VectorOperators.ADD);
-        out[oo + os] = a1.reduceLanes(VectorOperators.ADD);
-        out[oo + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
-        out[oo + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
+        out[oo] = sum(a0);
+        out[oo + os] = sum(a1);
+        out[oo + 2 * os] = sum(a2);
+        out[oo + 3 * os] = sum(a3);
     }
 }
