@@ -1,21 +1,26 @@
 package org.taylormlp.tensor;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A fixed pool of {@code threads - 1} daemon workers plus the calling thread, for fork-join loops over an index
- * range {@code [0, n)} split into chunks of {@code grain} indices that threads claim dynamically (an atomic
- * counter; robust when a core is shared with other processes).
+ * range {@code [0, n)} split into chunks of {@code grain} indices that threads claim dynamically.
  *
- * <p>Nothing is allocated per call: the caller passes a {@link RangeBody} (usually a reusable, mutable job
- * object), workers are woken by a volatile generation counter, spin for a short while
- * ({@code -Dtaylormlp.spinMicros}, default 200 µs) between jobs so that the back-to-back products of a decode
- * step do not pay an OS wake-up each, and then park.
- *
- * <p>Calls from different threads are serialized by a lock. A call made from inside a running body (a worker
- * or the caller participating in a job) runs inline on that thread, so nesting cannot deadlock.
+ * <p>Design, for decode steps made of hundreds of small products on cores that may be shared:
+ * <ul>
+ *   <li>Nothing is allocated per call: the caller passes a {@link RangeBody} (usually a reusable job object).</li>
+ *   <li>One atomic word holds (job generation, next chunk start); threads claim chunks by CAS on it. A claim
+ *       names the generation, so a worker that wakes late can never take a chunk of a finished job.</li>
+ *   <li>The caller works too and returns as soon as every index is <em>done</em>; it never waits for a worker
+ *       that has not claimed anything (a descheduled worker costs nothing but its share of the work).</li>
+ *   <li>Idle workers spin ({@code Thread.onSpinWait}) for {@code -Dtaylormlp.spinMicros} (default 200 µs)
+ *       after a job, so the next product of the same step starts without an OS wake-up, then park.</li>
+ * </ul>
+ * Calls from different threads are serialized by a lock. A call made from inside a running body (on a worker,
+ * or on the caller while it takes part in a job) runs inline on that thread, so nesting cannot deadlock.
  */
 public final class Parallel implements AutoCloseable {
 
@@ -31,17 +36,18 @@ public final class Parallel implements AutoCloseable {
     private final Worker[] workers;
     private final ReentrantLock lock = new ReentrantLock();
 
-    // Job state: written by the caller under the lock before the volatile generation bump (which publishes it).
+    // Job state: written by the caller under the lock before the volatile write of `state` that publishes it.
     private RangeBody body;
     private int total;
     private int grain;
-    private final AtomicInteger next = new AtomicInteger();
-    private final AtomicInteger pending = new AtomicInteger();
-    private volatile int generation;
+    /** (generation << 32) | next unclaimed index. */
+    private final AtomicLong state = new AtomicLong();
+    /** Indices of the current job whose chunks have finished. */
+    private final AtomicInteger done = new AtomicInteger();
     private volatile Throwable failure;
     private volatile boolean closed;
 
-    /** Set on threads while they execute a body of this pool (workers always; the caller during a job). */
+    /** Set on threads while they execute a body of this pool (the caller during a job; workers always). */
     private final ThreadLocal<Boolean> inside = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     public Parallel(int threads) {
@@ -62,12 +68,12 @@ public final class Parallel implements AutoCloseable {
     /**
      * Runs {@code body} over {@code [0, n)} in chunks of {@code grain} (the last may be shorter) on all threads
      * and returns when every chunk is done. Runs inline (chunk by chunk) when there is one thread, one chunk,
-     * or when called from inside a body. An exception thrown by a body is rethrown here (after all threads have stopped).
+     * or when called from inside a body. An exception thrown by a body is rethrown here once no chunk is running.
      */
     public void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
         if (grain < 1) grain = 1;
-        if (threads == 1 || n <= grain || closed || inside.get() || Thread.currentThread() instanceof Worker) {
+        if (threads == 1 || n <= grain || closed || Thread.currentThread() instanceof Worker || inside.get()) {
             for (int s = 0; s < n; s += grain) body.run(s, Math.min(n - s, grain) + s);
             return;
         }
@@ -78,46 +84,52 @@ public final class Parallel implements AutoCloseable {
             this.total = n;
             this.grain = grain;
             this.failure = null;
-            next.set(0);
-            pending.set(workers.length);
-            generation++; // publishes the job
+            done.set(0);
+            long gen = ((state.get() >>> 32) + 1) & 0xffff_ffffL; // 32 bits; wrapping around is harmless
+            state.set(gen << 32); // publishes the job
             for (Worker w : workers) {
                 if (w.parked) LockSupport.unpark(w);
             }
-            Throwable mine = null;
-            try {
-                work();
-            } catch (Throwable t) {
-                mine = t;
-                next.set(Integer.MAX_VALUE / 2); // stop handing out chunks
+            work(gen);
+            int spins = 0;
+            while (done.get() < n) { // only chunks claimed by workers that are still running
+                if (++spins < 1 << 12) Thread.onSpinWait();
+                else Thread.yield();
             }
-            awaitWorkers();
+            // Close the job before its fields are reused: a worker that read the next job's `total` must not
+            // find an unclaimed index under this generation.
+            state.set((gen << 32) | Integer.MAX_VALUE);
             this.body = null;
-            Throwable theirs = failure;
-            if (mine == null) mine = theirs;
-            if (mine instanceof RuntimeException re) throw re;
-            if (mine instanceof Error er) throw er;
-            if (mine != null) throw new RuntimeException(mine);
+            Throwable t = failure;
+            if (t != null) {
+                failure = null;
+                if (t instanceof RuntimeException re) throw re;
+                if (t instanceof Error er) throw er;
+                throw new RuntimeException(t);
+            }
         } finally {
             inside.set(Boolean.FALSE);
             lock.unlock();
         }
     }
 
-    private void work() {
+    /** Claims and runs chunks of job {@code gen} until none is left (or the job is over). */
+    private void work(long gen) {
         final RangeBody b = body;
         final int n = total, g = grain;
-        int s;
-        while ((s = next.getAndAdd(g)) < n) {
-            b.run(s, Math.min(n - s, g) + s);
-        }
-    }
-
-    private void awaitWorkers() {
-        int spins = 0;
-        while (pending.get() != 0) {
-            if (++spins < 1 << 16) Thread.onSpinWait();
-            else Thread.yield();
+        while (true) {
+            long st = state.get();
+            int start = (int) st;
+            if ((st >>> 32) != gen || start >= n) return;
+            int end = Math.min(n - start, g) + start;
+            if (!state.compareAndSet(st, st + (end - start))) continue;
+            try {
+                if (failure == null) b.run(start, end);
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                done.addAndGet(end - start);
+            }
         }
     }
 
@@ -143,30 +155,25 @@ public final class Parallel implements AutoCloseable {
 
         @Override
         public void run() {
-            int seen = 0; // the generation when the pool was built (not read here: a job may already be posted)
+            long seen = 0; // generation 0 is "no job yet"
             while (!closed) {
-                if (generation == seen) {
+                long gen = state.get() >>> 32;
+                if (gen == seen) {
                     long start = System.nanoTime();
                     int spins = 0;
-                    while (generation == seen && !closed) {
+                    while ((gen = state.get() >>> 32) == seen && !closed) {
                         if ((++spins & 63) != 0 || System.nanoTime() - start < SPIN_NANOS) {
                             Thread.onSpinWait();
                         } else {
                             parked = true;
-                            if (generation == seen && !closed) LockSupport.park(this);
+                            if ((state.get() >>> 32) == seen && !closed) LockSupport.park(this);
                             parked = false;
                         }
                     }
                     if (closed) return;
                 }
-                seen = generation;
-                try {
-                    work();
-                } catch (Throwable t) {
-                    failure = t;
-                    next.set(Integer.MAX_VALUE / 2);
-                }
-                pending.decrementAndGet();
+                seen = gen;
+                work(gen);
             }
         }
     }

@@ -8,6 +8,9 @@ public final class ScalarKernels implements Kernels {
     public String name() { return "scalar"; }
 
     @Override
+    public String describe() { return "scalar reference kernels (no Vector API), 1 thread"; }
+
+    @Override
     public void matvec(Tensor w, float[] x, int xOff, float[] out, int outOff, int rowStart, int rowCount) {
         int cols = w.cols();
         float[] row = new float[cols];

@@ -1,6 +1,7 @@
 package org.taylormlp.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import jdk.incubator.vector.ByteVector;
@@ -9,6 +10,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,24 +21,35 @@ import jdk.incubator.vector.VectorSpecies;
  * the class initializes (the species must be a static constant for the JIT to compile the vector code).
  *
  * <p>How each dtype is computed (all in float, with FMA; the activation vector is never quantized, so results
- * differ from the scalar reference only by the order of float additions):
+ * differ from the exact dot product of the dequantized weights only by float rounding, like the scalar reference):
  * <ul>
  *   <li>F32: four independent accumulators of {@code L} lanes.</li>
  *   <li>F16: shorts are sign-extended to int lanes and converted by bit manipulation (exponent/mantissa shifted
  *       into place and multiplied by 2^112, which also handles subnormals exactly; Inf/NaN patched by a masked
- *       OR, NaN payloads kept unquieted; sign OR'ed back). JDK 25's Vector API has no half-float lane conversion.</li>
+ *       OR, NaN payloads kept unquieted; sign OR'ed back). JDK 25's Vector API has no half-float lane conversion,
+ *       and a scalar {@code Float.float16ToFloat} staging loop measured 3x slower.</li>
  *   <li>BF16: shorts sign-extended to int lanes, shifted left 16, reinterpreted as floats.</li>
  *   <li>Q8_0: int8 lanes converted to float lanes ({@code B2F}), block sum by FMA with x, then scaled once per
  *       block by the f16 scale ({@code acc += d * Σ q·x}).</li>
  *   <li>Q4_0: the 16 bytes of a block are split into low nibbles (elements 0..15) and high nibbles (16..31),
  *       8 is subtracted in the byte lanes, then as Q8_0.</li>
  * </ul>
- * The weight data is read with unaligned little-endian vector loads from the tensor's {@link MemorySegment}
- * (mapped or heap, any alignment).
+ * llama.cpp instead quantizes x to int8 and uses integer dot products (VNNI); the Vector API has no int8
+ * dot-product operation (an int8 path would need widening converts, multiplies and adds in short/int lanes:
+ * no fewer operations than the float path; not measured), so the quantized kernels keep x in float and are
+ * slightly <em>more</em> accurate than llama.cpp's (no rounding of x to 8 bits).
+ *
+ * <p>The weight data is read with unaligned little-endian vector loads from the tensor's {@link MemorySegment}
+ * (mapped, native or heap, any alignment). Every row is computed by the same code whatever thread runs it, so
+ * results do not depend on the number of threads.
  *
  * <p>{@link #matmul} tiles four activation rows per pass over a weight row (the weight row is loaded and
  * dequantized once per four dot products) and processes rows in chunks small enough to stay in the L2 cache
  * across batch tiles, so the weights are read from memory once per call.
+ *
+ * <p>Threads: products of at least {@code -Dtaylormlp.parallelMin} weights (default 32768) are split over the
+ * pool by row chunks; smaller ones run on the caller. Create one instance per process (each owns its workers)
+ * and reuse it; calls from several threads are safe but serialized.
  */
 public final class VectorKernels implements Kernels {
 
@@ -48,9 +61,12 @@ public final class VectorKernels implements Kernels {
     private static final VectorSpecies<Byte> BQ8 = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(L, 8) * 8));
     private static final int BQ8_LANES = BQ8.length();
     private static final int Q8_PARTS = BQ8_LANES / L;
-    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
-    private static final int Q4_PARTS = 16 / L;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Lane rotations by L/2, L/4, .., 1 for {@link #sum}. */
+    private static final VectorShuffle<Float> ROT_HALF = VectorShuffle.iota(F, L / 2, 1, true);
+    private static final VectorShuffle<Float> ROT_QUARTER = VectorShuffle.iota(F, Math.max(1, L / 4), 1, true);
+    private static final VectorShuffle<Float> ROT_EIGHTH = VectorShuffle.iota(F, Math.max(1, L / 8), 1, true);
+    private static final VectorShuffle<Float> ROT_16TH = VectorShuffle.iota(F, Math.max(1, L / 16), 1, true);
 
     /** Default: products smaller than this many weights run on the calling thread only. */
     private static final long PARALLEL_MIN = Long.getLong("taylormlp.parallelMin", 1L << 15);
@@ -225,33 +241,35 @@ public final class VectorKernels implements Kernels {
         switch (table.dtype()) {
             case F32 -> MemorySegment.copy(m, Tensor.F32_LE, off, dst, 0, cols);
             case F16 -> {
-                for (; i <= cols - L; i += L) f16(m, off + 2L * i).intoArray(dst, i);
+                for (; i <= cols - L; i += L) {
+                    IntVector h = (IntVector) ShortVector.fromMemorySegment(S, m, off + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
+                    IntVector em = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+                    em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                            .lanewise(VectorOperators.OR, 0x7f800000, em.compare(VectorOperators.GE, 0x0f800000))
+                            .or(h.and(0x80000000)).reinterpretAsFloats().intoArray(dst, i);
+                }
                 for (; i < cols; i++) dst[i] = Float.float16ToFloat(m.get(Tensor.I16_LE, off + 2L * i));
             }
             case BF16 -> {
-                for (; i <= cols - L; i += L) bf16(m, off + 2L * i).intoArray(dst, i);
+                for (; i <= cols - L; i += L) {
+                    ((IntVector) ShortVector.fromMemorySegment(S, m, off + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                            .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, i);
+                }
                 for (; i < cols; i++) dst[i] = Float.intBitsToFloat(m.get(Tensor.I16_LE, off + 2L * i) << 16);
             }
             case Q8_0 -> {
                 for (long blk = off; i < cols; i += 32, blk += 34) {
-                    FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
-                    for (int q = 0; q < 32; q += BQ8_LANES) {
-                        ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
-                        for (int p = 0; p < Q8_PARTS; p++) {
-                            ((FloatVector) b.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, i + q + p * L);
-                        }
-                    }
+                    float d = Float.float16ToFloat(m.get(Tensor.I16_LE, blk));
+                    for (int j = 0; j < 32; j++) dst[i + j] = d * m.get(ValueLayout.JAVA_BYTE, blk + 2 + j);
                 }
             }
             case Q4_0 -> {
                 for (long blk = off; i < cols; i += 32, blk += 18) {
-                    FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
-                    ByteVector b = ByteVector.fromMemorySegment(B128, m, blk + 2, LE);
-                    ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);
-                    ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-                    for (int p = 0; p < Q4_PARTS; p++) {
-                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, i + p * L);
-                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(dst, i + 16 + p * L);
+                    float d = Float.float16ToFloat(m.get(Tensor.I16_LE, blk));
+                    for (int j = 0; j < 16; j++) {
+                        int b = m.get(ValueLayout.JAVA_BYTE, blk + 2 + j);
+                        dst[i + j] = d * ((b & 15) - 8);
+                        dst[i + 16 + j] = d * (((b >> 4) & 15) - 8);
                     }
                 }
             }
@@ -367,43 +385,48 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    // ---------------------------------------------------------------------------------------------------------
-    // Lane conversions
-
-    /** L half floats at byte offset o, widened to float lanes (exact, including subnormals, Inf and NaN). */
-    static FloatVector f16(MemorySegment m, long o) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, m, o, LE).convertShape(VectorOperators.S2I, I, 0);
-        IntVector em = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
-        IntVector bits = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        bits = bits.lanewise(VectorOperators.OR, 0x7f800000, em.compare(VectorOperators.GE, 0x0f800000));
-        return bits.or(h.and(0x80000000)).reinterpretAsFloats();
-    }
-
-    /** L bfloat16 values at byte offset o, widened to float lanes. */
-    static FloatVector bf16(MemorySegment m, long o) {
-        return ((IntVector) ShortVector.fromMemorySegment(S, m, o, LE).convertShape(VectorOperators.S2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    private static FloatVector xv(float[] x, int i) {
-        return FloatVector.fromArray(F, x, i);
+    /**
+     * The sum of the lanes in a fixed tree order. {@code reduceLanes(ADD)} is not used: its order differs
+     * between JIT-compiled code and the interpreter/C1, so a row's result would change (in the last bits) when
+     * the kernel gets compiled, making runs irreproducible. Rotating and adding is the same in every mode.
+     */
+    static float sum(FloatVector v) {
+        v = v.add(v.rearrange(ROT_HALF));
+        if (L >= 4) v = v.add(v.rearrange(ROT_QUARTER));
+        if (L >= 8) v = v.add(v.rearrange(ROT_EIGHTH));
+        if (L >= 16) v = v.add(v.rearrange(ROT_16TH));
+        return v.lane(0);
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Single-row dot products: W row at byte offset `off` (n elements) · x[xo .. xo + n)
+    // Kernels.
+    //
+    // Lane conversions are written out inside each loop, never in helper methods returning vectors: when C2
+    // declines to inline such a helper (size limits, "already compiled into a big method"), every vector becomes
+    // a heap object and the loop runs 100-1000x slower (measured: F16 matvec 650 ms instead of 2 ms). Loops that
+    // want several independent accumulators hold one copy of the body and rotate them (a0 <- a1 <- ... <- new);
+    // C2's unrolling turns that into independent FMA chains. The part number of a widening convertShape must be
+    // a constant when the method is parsed, hence the "if (Q8_PARTS == 2)" branches (folded away on 256/512-bit).
+    //
+    // F16 -> F32 on int lanes: em = (h & 0x7fff) << 13 puts exponent and mantissa in float position; as a float
+    // that is the value times 2^-112, so one multiply by 2^112 gives the exact value for normal and subnormal
+    // halfs; exponent 31 (Inf/NaN) gives 65536.0.. and gets the float exponent forced to 255 by a masked OR;
+    // the sign (bit 31 after sign extension) is OR'ed back.
 
     static float dotF32(MemorySegment m, long off, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
         for (int u = n - 4 * L; i <= u; i += 4 * L) {
             long o = off + 4L * i;
-            a0 = FloatVector.fromMemorySegment(F, m, o, LE).fma(xv(x, xo + i), a0);
-            a1 = FloatVector.fromMemorySegment(F, m, o + 4L * L, LE).fma(xv(x, xo + i + L), a1);
-            a2 = FloatVector.fromMemorySegment(F, m, o + 8L * L, LE).fma(xv(x, xo + i + 2 * L), a2);
-            a3 = FloatVector.fromMemorySegment(F, m, o + 12L * L, LE).fma(xv(x, xo + i + 3 * L), a3);
+            a0 = FloatVector.fromMemorySegment(F, m, o, LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = FloatVector.fromMemorySegment(F, m, o + 4L * L, LE).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = FloatVector.fromMemorySegment(F, m, o + 8L * L, LE).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = FloatVector.fromMemorySegment(F, m, o + 12L * L, LE).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
         }
-        for (; i <= n - L; i += L) a0 = FloatVector.fromMemorySegment(F, m, off + 4L * i, LE).fma(xv(x, xo + i), a0);
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i <= n - L; i += L) {
+            a0 = FloatVector.fromMemorySegment(F, m, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        }
+        float s = sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += m.get(Tensor.F32_LE, off + 4L * i) * x[xo + i];
         return s;
     }
@@ -411,15 +434,16 @@ public final class VectorKernels implements Kernels {
     static float dotF16(MemorySegment m, long off, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
-        for (int u = n - 4 * L; i <= u; i += 4 * L) {
-            long o = off + 2L * i;
-            a0 = f16(m, o).fma(xv(x, xo + i), a0);
-            a1 = f16(m, o + 2L * L).fma(xv(x, xo + i + L), a1);
-            a2 = f16(m, o + 4L * L).fma(xv(x, xo + i + 2 * L), a2);
-            a3 = f16(m, o + 6L * L).fma(xv(x, xo + i + 3 * L), a3);
+        for (; i <= n - L; i += L) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, m, off + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
+            IntVector em = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+            FloatVector w = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .lanewise(VectorOperators.OR, 0x7f800000, em.compare(VectorOperators.GE, 0x0f800000))
+                    .or(h.and(0x80000000)).reinterpretAsFloats();
+            FloatVector t = w.fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a0 = a1; a1 = a2; a2 = a3; a3 = t;
         }
-        for (; i <= n - L; i += L) a0 = f16(m, off + 2L * i).fma(xv(x, xo + i), a0);
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += Float.float16ToFloat(m.get(Tensor.I16_LE, off + 2L * i)) * x[xo + i];
         return s;
     }
@@ -427,81 +451,63 @@ public final class VectorKernels implements Kernels {
     static float dotBF16(MemorySegment m, long off, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
-        for (int u = n - 4 * L; i <= u; i += 4 * L) {
-            long o = off + 2L * i;
-            a0 = bf16(m, o).fma(xv(x, xo + i), a0);
-            a1 = bf16(m, o + 2L * L).fma(xv(x, xo + i + L), a1);
-            a2 = bf16(m, o + 4L * L).fma(xv(x, xo + i + 2 * L), a2);
-            a3 = bf16(m, o + 6L * L).fma(xv(x, xo + i + 3 * L), a3);
+        for (; i <= n - L; i += L) {
+            FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, m, off + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector t = w.fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a0 = a1; a1 = a2; a2 = a3; a3 = t;
         }
-        for (; i <= n - L; i += L) a0 = bf16(m, off + 2L * i).fma(xv(x, xo + i), a0);
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += Float.intBitsToFloat(m.get(Tensor.I16_LE, off + 2L * i) << 16) * x[xo + i];
         return s;
     }
 
-    /** Σ_j q_j·x_j over the 32 int8 values of the Q8_0 block at byte blk (its scale not applied), x from xi. */
-    private static FloatVector q8Block(MemorySegment m, long blk, float[] x, int xi) {
-        FloatVector s = FloatVector.zero(F);
-        for (int q = 0; q < 32; q += BQ8_LANES) {
-            ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
-            for (int p = 0; p < Q8_PARTS; p++) {
-                FloatVector w = (FloatVector) b.convertShape(VectorOperators.B2F, F, p);
-                s = w.fma(xv(x, xi + q + p * L), s);
-            }
-        }
-        return s;
-    }
-
+    /** acc += d · Σ q·x per block of 32: the int8 lanes widened to float, the scale applied once per block. */
     static float dotQ8(MemorySegment m, long off, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int nb = n / 32, k = 0;
         long blk = off;
-        for (; k + 2 <= nb; k += 2, blk += 68) {
-            float d0 = Float.float16ToFloat(m.get(Tensor.I16_LE, blk));
-            float d1 = Float.float16ToFloat(m.get(Tensor.I16_LE, blk + 34));
-            a0 = q8Block(m, blk, x, xo + 32 * k).fma(FloatVector.broadcast(F, d0), a0);
-            a1 = q8Block(m, blk + 34, x, xo + 32 * k + 32).fma(FloatVector.broadcast(F, d1), a1);
+        for (int i = 0; i < n; i += 32, blk += 34) {
+            FloatVector s = FloatVector.zero(F);
+            for (int q = 0; q < 32; q += BQ8_LANES) {
+                ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
+                int j = xo + i + q;
+                s = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, j), s);
+                if (Q8_PARTS == 2) {
+                    s = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + L), s);
+                }
+            }
+            FloatVector t = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk))), a0);
+            a0 = a1; a1 = t;
         }
-        if (k < nb) {
-            float d0 = Float.float16ToFloat(m.get(Tensor.I16_LE, blk));
-            a0 = q8Block(m, blk, x, xo + 32 * k).fma(FloatVector.broadcast(F, d0), a0);
-        }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return sum(a0.add(a1));
     }
 
-    private static FloatVector q4Block(MemorySegment m, long blk, float[] x, int xi) {
-        ByteVector b = ByteVector.fromMemorySegment(B128, m, blk + 2, LE);
-        ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);
-        ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-        FloatVector s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(xv(x, xi));
-        s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(xv(x, xi + 16), s);
-        for (int p = 1; p < Q4_PARTS; p++) {
-            s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(xv(x, xi + p * L), s);
-            s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(xv(x, xi + 16 + p * L), s);
-        }
-        return s;
-    }
-
+    /** As Q8_0 after splitting each byte into its low nibble (element j) and high nibble (j + 16), minus 8. */
     static float dotQ4(MemorySegment m, long off, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int nb = n / 32, k = 0;
         long blk = off;
-        for (; k + 2 <= nb; k += 2, blk += 36) {
-            float d0 = Float.float16ToFloat(m.get(Tensor.I16_LE, blk));
-            float d1 = Float.float16ToFloat(m.get(Tensor.I16_LE, blk + 18));
-            a0 = q4Block(m, blk, x, xo + 32 * k).fma(FloatVector.broadcast(F, d0), a0);
-            a1 = q4Block(m, blk + 18, x, xo + 32 * k + 32).fma(FloatVector.broadcast(F, d1), a1);
+        for (int i = 0; i < n; i += 32, blk += 18) {
+            FloatVector s = FloatVector.zero(F);
+            for (int q = 0; q < 16; q += BQ8_LANES) {
+                ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
+                ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);
+                ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                int j = xo + i + q;
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, j), s);
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, j + 16), s);
+                if (Q8_PARTS == 2) {
+                    s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + L), s);
+                    s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + 16 + L), s);
+                }
+            }
+            FloatVector t = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk))), a0);
+            a0 = a1; a1 = t;
         }
-        if (k < nb) {
-            float d0 = Float.float16ToFloat(m.get(Tensor.I16_LE, blk));
-            a0 = q4Block(m, blk, x, xo + 32 * k).fma(FloatVector.broadcast(F, d0), a0);
-        }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return sum(a0.add(a1));
     }
 
-    // ---------------------------------------------------------------------------------------------------------
-    // Four-row tiles for matmul: out[oo + t*os] = W row · x[xo + t*n ..] for t = 0..3
+    // Four-row tiles for matmul: out[oo + t*os] = W row · x[xo + t*n ..] for t = 0..3. Each weight vector is
+    // loaded and converted once and used by four FMAs (four independent accumulators).
 
     static void dot4F32(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
@@ -509,13 +515,13 @@ public final class VectorKernels implements Kernels {
         int i = 0;
         for (; i <= n - L; i += L) {
             FloatVector w = FloatVector.fromMemorySegment(F, m, off + 4L * i, LE);
-            a0 = w.fma(xv(x, x0 + i), a0);
-            a1 = w.fma(xv(x, x1 + i), a1);
-            a2 = w.fma(xv(x, x2 + i), a2);
-            a3 = w.fma(xv(x, x3 + i), a3);
+            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
+            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+            a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+            a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = sum(a0), s1 = sum(a1);
+        float s2 = sum(a2), s3 = sum(a3);
         for (; i < n; i++) {
             float w = m.get(Tensor.F32_LE, off + 4L * i);
             s0 += w * x[x0 + i]; s1 += w * x[x1 + i]; s2 += w * x[x2 + i]; s3 += w * x[x3 + i];
@@ -528,14 +534,18 @@ public final class VectorKernels implements Kernels {
         int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector w = f16(m, off + 2L * i);
-            a0 = w.fma(xv(x, x0 + i), a0);
-            a1 = w.fma(xv(x, x1 + i), a1);
-            a2 = w.fma(xv(x, x2 + i), a2);
-            a3 = w.fma(xv(x, x3 + i), a3);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, m, off + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
+            IntVector em = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+            FloatVector w = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .lanewise(VectorOperators.OR, 0x7f800000, em.compare(VectorOperators.GE, 0x0f800000))
+                    .or(h.and(0x80000000)).reinterpretAsFloats();
+            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
+            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+            a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+            a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = sum(a0), s1 = sum(a1);
+        float s2 = sum(a2), s3 = sum(a3);
         for (; i < n; i++) {
             float w = Float.float16ToFloat(m.get(Tensor.I16_LE, off + 2L * i));
             s0 += w * x[x0 + i]; s1 += w * x[x1 + i]; s2 += w * x[x2 + i]; s3 += w * x[x3 + i];
@@ -548,14 +558,15 @@ public final class VectorKernels implements Kernels {
         int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
         int i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector w = bf16(m, off + 2L * i);
-            a0 = w.fma(xv(x, x0 + i), a0);
-            a1 = w.fma(xv(x, x1 + i), a1);
-            a2 = w.fma(xv(x, x2 + i), a2);
-            a3 = w.fma(xv(x, x3 + i), a3);
+            FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, m, off + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
+            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+            a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+            a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = sum(a0), s1 = sum(a1);
+        float s2 = sum(a2), s3 = sum(a3);
         for (; i < n; i++) {
             float w = Float.intBitsToFloat(m.get(Tensor.I16_LE, off + 2L * i) << 16);
             s0 += w * x[x0 + i]; s1 += w * x[x1 + i]; s2 += w * x[x2 + i]; s3 += w * x[x3 + i];
@@ -571,20 +582,26 @@ public final class VectorKernels implements Kernels {
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
             for (int q = 0; q < 32; q += BQ8_LANES) {
                 ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
-                for (int p = 0; p < Q8_PARTS; p++) {
-                    FloatVector w = ((FloatVector) b.convertShape(VectorOperators.B2F, F, p)).mul(d);
-                    int j = i + q + p * L;
-                    a0 = w.fma(xv(x, x0 + j), a0);
-                    a1 = w.fma(xv(x, x1 + j), a1);
-                    a2 = w.fma(xv(x, x2 + j), a2);
-                    a3 = w.fma(xv(x, x3 + j), a3);
+                int j = i + q;
+                FloatVector w = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+                a0 = w.fma(FloatVector.fromArray(F, x, x0 + j), a0);
+                a1 = w.fma(FloatVector.fromArray(F, x, x1 + j), a1);
+                a2 = w.fma(FloatVector.fromArray(F, x, x2 + j), a2);
+                a3 = w.fma(FloatVector.fromArray(F, x, x3 + j), a3);
+                if (Q8_PARTS == 2) {
+                    j += L;
+                    w = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).mul(d);
+                    a0 = w.fma(FloatVector.fromArray(F, x, x0 + j), a0);
+                    a1 = w.fma(FloatVector.fromArray(F, x, x1 + j), a1);
+                    a2 = w.fma(FloatVector.fromArray(F, x, x2 + j), a2);
+                    a3 = w.fma(FloatVector.fromArray(F, x, x3 + j), a3);
                 }
             }
         }
-        out[oo] = a0.reduceLanes(VectorOperators.ADD);
-        out[oo + os] = a1.reduceLanes(VectorOperators.ADD);
-        out[oo + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
-        out[oo + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
+        out[oo] = sum(a0);
+        out[oo + os] = sum(a1);
+        out[oo + 2 * os] = sum(a2);
+        out[oo + 3 * os] = sum(a3);
     }
 
     static void dot4Q4(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
@@ -593,27 +610,38 @@ public final class VectorKernels implements Kernels {
         long blk = off;
         for (int i = 0; i < n; i += 32, blk += 18) {
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
-            ByteVector b = ByteVector.fromMemorySegment(B128, m, blk + 2, LE);
-            ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);
-            ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-            for (int p = 0; p < Q4_PARTS; p++) {
-                FloatVector w = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).mul(d);
-                int j = i + p * L;
-                a0 = w.fma(xv(x, x0 + j), a0);
-                a1 = w.fma(xv(x, x1 + j), a1);
-                a2 = w.fma(xv(x, x2 + j), a2);
-                a3 = w.fma(xv(x, x3 + j), a3);
-                w = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).mul(d);
-                j += 16;
-                a0 = w.fma(xv(x, x0 + j), a0);
-                a1 = w.fma(xv(x, x1 + j), a1);
-                a2 = w.fma(xv(x, x2 + j), a2);
-                a3 = w.fma(xv(x, x3 + j), a3);
+            for (int q = 0; q < 16; q += BQ8_LANES) {
+                ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
+                ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);             // elements q..
+                ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8); // elements 16 + q..
+                int j = i + q;
+                FloatVector w = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+                a0 = w.fma(FloatVector.fromArray(F, x, x0 + j), a0);
+                a1 = w.fma(FloatVector.fromArray(F, x, x1 + j), a1);
+                a2 = w.fma(FloatVector.fromArray(F, x, x2 + j), a2);
+                a3 = w.fma(FloatVector.fromArray(F, x, x3 + j), a3);
+                w = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+                a0 = w.fma(FloatVector.fromArray(F, x, x0 + j + 16), a0);
+                a1 = w.fma(FloatVector.fromArray(F, x, x1 + j + 16), a1);
+                a2 = w.fma(FloatVector.fromArray(F, x, x2 + j + 16), a2);
+                a3 = w.fma(FloatVector.fromArray(F, x, x3 + j + 16), a3);
+                if (Q8_PARTS == 2) {
+                    w = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).mul(d);
+                    a0 = w.fma(FloatVector.fromArray(F, x, x0 + j + L), a0);
+                    a1 = w.fma(FloatVector.fromArray(F, x, x1 + j + L), a1);
+                    a2 = w.fma(FloatVector.fromArray(F, x, x2 + j + L), a2);
+                    a3 = w.fma(FloatVector.fromArray(F, x, x3 + j + L), a3);
+                    w = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).mul(d);
+                    a0 = w.fma(FloatVector.fromArray(F, x, x0 + j + 16 + L), a0);
+                    a1 = w.fma(FloatVector.fromArray(F, x, x1 + j + 16 + L), a1);
+                    a2 = w.fma(FloatVector.fromArray(F, x, x2 + j + 16 + L), a2);
+                    a3 = w.fma(FloatVector.fromArray(F, x, x3 + j + 16 + L), a3);
+                }
             }
         }
-        out[oo] = a0.reduceLanes(VectorOperators.ADD);
-        out[oo + os] = a1.reduceLanes(VectorOperators.ADD);
-        out[oo + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
-        out[oo + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
+        out[oo] = sum(a0);
+        out[oo + os] = sum(a1);
+        out[oo + 2 * os] = sum(a2);
+        out[oo + 3 * os] = sum(a3);
     }
 }

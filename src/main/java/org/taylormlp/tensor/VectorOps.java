@@ -31,7 +31,7 @@ public final class VectorOps {
             a3 = FloatVector.fromArray(F, a, aOff + i + 3 * L).fma(FloatVector.fromArray(F, b, bOff + i + 3 * L), a3);
         }
         for (; i <= n - L; i += L) a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = VectorKernels.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }
@@ -68,7 +68,7 @@ public final class VectorOps {
             a1 = a1.add(FloatVector.fromArray(F, x, off + i + L));
         }
         for (; i <= n - L; i += L) a0 = a0.add(FloatVector.fromArray(F, x, off + i));
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = VectorKernels.sum(a0.add(a1));
         for (; i < n; i++) s += x[off + i];
         return s;
     }
@@ -101,7 +101,7 @@ public final class VectorOps {
             FloatVector d = FloatVector.fromArray(F, x, xOff + i).sub(vm);
             a0 = d.fma(d, a0);
         }
-        float var = a0.reduceLanes(VectorOperators.ADD);
+        float var = VectorKernels.sum(a0);
         for (; i < n; i++) {
             float d = x[xOff + i] - mean;
             var += d * d;
@@ -142,7 +142,7 @@ public final class VectorOps {
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorKernels.sum(acc);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;

@@ -61,4 +61,27 @@ class ParallelTest {
             assertThat(sum.get()).isEqualTo(1000);
         }
     }
+
+    @Test
+    void manyTinyJobsOfChangingSizeNeverMixUp() {
+        try (Parallel p = new Parallel(2)) {
+            int[] counts = new int[64];
+            AtomicInteger bad = new AtomicInteger();
+            for (int job = 0; job < 100_000; job++) {
+                int n = 2 + job % 61;
+                int tag = job;
+                int[] mark = new int[n];
+                java.util.Arrays.fill(mark, -1);
+                p.forRange(n, 1 + job % 3, (s, e) -> {
+                    for (int i = s; i < e; i++) {
+                        if (i >= n || mark[i] != -1) bad.incrementAndGet();
+                        else mark[i] = tag;
+                    }
+                });
+                for (int i = 0; i < n; i++) if (mark[i] != tag) bad.incrementAndGet();
+                counts[n]++;
+            }
+            assertThat(bad.get()).isZero();
+        }
+    }
 }

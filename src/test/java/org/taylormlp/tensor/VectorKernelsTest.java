@@ -293,6 +293,12 @@ class VectorKernelsTest {
     }
 
     @Test
+    void widthFollowsTheProperty() {
+        String bits = System.getProperty("taylormlp.vectorBits");
+        if (bits != null) assertThat(VectorKernels.vectorBits()).isEqualTo(Integer.parseInt(bits));
+    }
+
+    @Test
     void describeNamesBackendWidthAndThreads() {
         assertThat(K2.describe()).contains("vector").contains(VectorKernels.vectorBits() + "-bit").contains("2 threads");
         assertThat(K2.threads()).isEqualTo(2);
