@@ -83,6 +83,8 @@ public record Vocabulary(Kind kind, String[] tokens, float[] scores, int[] types
             if (type == TokenType.BYTE) {
                 byte[] b = s.tokenBytes(-1, id);
                 tokens[id] = String.format(Locale.ROOT, "<0x%02X>", b[0] & 0xff);
+            } else if (type == TokenType.CONTROL || type == TokenType.UNKNOWN) {
+                tokens[id] = s.piece(id).strip(); // llama2.c stores "\n<s>\n"; GGUF vocabularies "<s>"
             } else {
                 tokens[id] = s.piece(id).replace(' ', '\u2581');
             }
