@@ -10,7 +10,9 @@ import java.nio.charset.StandardCharsets;
 /** The {@code taylormlp} command. Each subcommand parses options and calls library code. */
 @Command(name = "taylormlp", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Release LLMs as Taylor-series parameters (TaylorMLP) and run them on the CPU.",
-        subcommands = {GenerateCommand.class, InspectCommand.class, CalibrateCommand.class, ProtectCommand.class, EvalCommand.class, DemoCommand.class})
+        subcommands = {GenerateCommand.class, ChatCommand.class, ServeCommand.class, InspectCommand.class,
+                ConvertCommand.class, SynthCommand.class, CalibrateCommand.class, ProtectCommand.class, EvalCommand.class,
+                DemoCommand.class})
 public final class Main implements Runnable {
     public static final String VERSION = org.taylormlp.Version.VERSION;
 
@@ -31,7 +33,7 @@ public final class Main implements Runnable {
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
-            if (ex instanceof TaylorMlpException || ex instanceof IllegalArgumentException) {
+            if (ex instanceof TaylorMlpException || ex instanceof IllegalArgumentException || ex instanceof java.io.UncheckedIOException) {
                 cmd.getErr().println("error: " + ex.getMessage());
                 return 1;
             }

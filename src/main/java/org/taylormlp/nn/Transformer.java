@@ -239,9 +239,7 @@ public final class Transformer {
             int n = pos - start + 1;
             for (int t = start; t <= pos; t++) {
                 int ko = t * kvd + kvo;
-                float s = 0f;
-                for (int i = 0; i < hs; i++) s += q[qo + i] * kc[ko + i];
-                att[t - start] = s * scale;
+                att[t - start] = dot(q, qo, kc, ko, hs) * scale;
             }
             Ops.softmax(att, 0, n);
             int oo = b * qd + h * hs;
@@ -252,6 +250,24 @@ public final class Transformer {
                 for (int i = 0; i < hs; i++) attnOut[oo + i] += a * vc[vo + i];
             }
         }
+    }
+
+    /**
+     * q·k over one head, summed pair by pair in RoPE pair order ((2i, 2i+1) for ADJACENT, (i, i+rotaryDim/2) for
+     * NEOX), then the non-rotated tail. The two layouts of the same weights (GGUF llama vs Hugging Face, which
+     * differ by a permutation of Q/K rows inside each head) then perform the very same float operations and give
+     * bit-identical scores, so converted models give identical logits, not just close ones.
+     */
+    private float dot(float[] a, int ao, float[] b, int bo, int hs) {
+        int rot = cfg.rotaryDim(), half = rot / 2;
+        float s = 0f;
+        if (cfg.ropeStyle() == ModelConfig.RopeStyle.NEOX) {
+            for (int i = 0; i < half; i++) s += a[ao + i] * b[bo + i] + a[ao + half + i] * b[bo + half + i];
+        } else {
+            for (int i = 0; i < rot; i += 2) s += a[ao + i] * b[bo + i] + a[ao + i + 1] * b[bo + i + 1];
+        }
+        for (int i = rot; i < hs; i++) s += a[ao + i] * b[bo + i];
+        return s;
     }
 
     private static void addBias(float[] a, int off, float[] bias) {

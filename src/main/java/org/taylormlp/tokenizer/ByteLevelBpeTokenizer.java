@@ -193,6 +193,16 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
 
     // ------------------------------------------------------------------------------------------ encoding
 
+    /** The merges in rank order ("left right", highest priority first), as given to {@link #fromVocab}. */
+    public String[] merges() {
+        String[] out = new String[mergeRanks.size()];
+        int n = 0;
+        java.util.List<Map.Entry<String, Integer>> es = new ArrayList<>(mergeRanks.entrySet());
+        es.sort(Map.Entry.comparingByValue());
+        for (Map.Entry<String, Integer> e : es) out[n++] = e.getKey();
+        return out;
+    }
+
     /** Encodes with special-token parsing on: verbatim control tokens in {@code text} become their ids. */
     @Override
     public int[] encode(String text, boolean addBos) {

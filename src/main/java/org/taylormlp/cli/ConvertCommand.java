@@ -1,0 +1,56 @@
+package org.taylormlp.cli;
+
+import org.taylormlp.app.Engine;
+import org.taylormlp.convert.ModelWriters;
+import org.taylormlp.model.Model;
+import org.taylormlp.model.ModelLoader;
+import org.taylormlp.tensor.DType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Locale;
+
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = "Convert a model (GGUF, Hugging Face folder, llama2.c .bin) to GGUF or to a Hugging Face safetensors folder.")
+public final class ConvertCommand implements Runnable {
+    @Parameters(index = "0", paramLabel = "SRC", description = "model file or folder")
+    Path source;
+
+    @Option(names = "--to", required = true, paramLabel = "FORMAT", description = "gguf or safetensors (a Hugging Face folder)")
+    String to;
+
+    @Option(names = "--dtype", paramLabel = "TYPE",
+            description = "f32, f16, bf16, q8_0 or q4_0 for matrices (default: keep); 1-D tensors are written as F32")
+    String dtype;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "tokenizer.bin for llama2.c checkpoints (default: beside the model)")
+    Path tokenizer;
+
+    @Option(names = "--shard-size", paramLabel = "MIB", description = "safetensors shard size in MiB (default: ${DEFAULT-VALUE})")
+    long shardMib = ModelWriters.DEFAULT_SHARD_BYTES >> 20;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "PATH", description = "output file (gguf) or folder (safetensors)")
+    Path out;
+
+    @Override
+    public void run() {
+        DType dt = dtype == null ? null : DType.parse(dtype);
+        String target = to.toLowerCase(Locale.ROOT);
+        if (!target.equals("gguf") && !target.equals("safetensors") && !target.equals("hf")) {
+            throw new IllegalArgumentException("unknown --to '" + to + "' (known: gguf, safetensors)");
+        }
+        if (shardMib < 1) throw new IllegalArgumentException("--shard-size must be positive");
+        Engine.ensureWired();
+        try (Model m = ModelLoader.load(source, tokenizer)) {
+            ModelWriters.Report r = target.equals("gguf") ? ModelWriters.writeGguf(m, dt, out)
+                    : ModelWriters.writeHf(m, dt, out, shardMib << 20);
+            System.out.println(r.summary());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
