@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 /** The {@code taylormlp} command. Each subcommand parses options and calls library code. */
 @Command(name = "taylormlp", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Release LLMs as Taylor-series parameters (TaylorMLP) and run them on the CPU.",
-        subcommands = {GenerateCommand.class, InspectCommand.class})
+        subcommands = {GenerateCommand.class, InspectCommand.class, ChatCommand.class, ServeCommand.class})
 public final class Main implements Runnable {
     public static final String VERSION = "0.1.0";
 
