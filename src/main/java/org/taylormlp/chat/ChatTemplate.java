@@ -134,6 +134,8 @@ public final class ChatTemplate {
                 .withMaxOutputSize(MAX_OUTPUT_CHARS)
                 .withMaxRenderDepth(20)
                 .withFailOnUnknownTokens(false)
+                // message text is data: never render Jinja written inside it
+                .withNestedInterpretationEnabled(false)
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUseNaturalOperatorPrecedence(true)
                         .withParseWhitespaceControlStrictly(true)

@@ -71,6 +71,13 @@ class ChatTemplateTest {
     }
 
     @Test
+    void jinjaInsideMessagesIsNotInterpreted() {
+        ChatTemplate t = ChatTemplate.jinja(CHATML, "", "<|im_end|>");
+        String evil = "{{ 7 * 7 }} {% for x in range(3) %}x{% endfor %} {{ raise_exception('boom') }}";
+        assertThat(t.render(List.of(ChatMessage.user(evil)), false)).isEqualTo("<|im_start|>user\n" + evil + "<|im_end|>\n");
+    }
+
+    @Test
     void llama2WithSystemPromptFoldedIntoFirstTurn() {
         ChatTemplate t = ChatTemplate.jinja(LLAMA2, "<s>", "</s>");
         assertThat(t.render(CONVERSATION, true)).isEqualTo(
