@@ -62,7 +62,11 @@ public final class ServeCommand implements Runnable {
             } catch (IOException ex) {
                 throw new TaylorMlpException("cannot listen on " + host + ":" + port + ": " + ex.getMessage(), ex);
             }
-            Thread hook = new Thread(server::close, "taylormlp-shutdown");
+            Thread hook = new Thread(() -> {
+                System.err.println("shutting down: finishing the running request (at most " + shutdownGrace + " s)");
+                server.close();
+                System.err.println("stopped");
+            }, "taylormlp-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             System.err.printf("serving %s as \"%s\" on %s (context %d tokens, %s, queue %d)%n", opts.model, id, server.baseUri(),
                     e.transformer().maxContext(), prompts.template().isPlain() ? "no chat template: plain continuation" : "chat template",

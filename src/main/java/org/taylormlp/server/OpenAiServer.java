@@ -26,6 +26,7 @@ import java.util.HexFormat;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -57,8 +58,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class OpenAiServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    static {
+        // streamed tokens are small writes: without TCP_NODELAY, Nagle's algorithm holds them back until the
+        // client's (delayed) ACK arrives, and tokens reach the client in bursts. Read once by the JDK server.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
     /** At most this much of an oversized body is read and discarded so the client can read the 413. */
     private static final long MAX_DISCARD_BYTES = 64L << 20;
+    /** More characters per token than any vocabulary averages: longer prompts are refused untokenized. */
+    private static final int MAX_CHARS_PER_TOKEN = 64;
 
     /**
      * @param maxTokensLimit largest {@code max_tokens} a request may ask for, and the default when it asks none
@@ -103,6 +112,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final ExecutorService handlers;
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean closing;
+    /** Bounds the HTTP threads tokenizing at once (CPU work outside the generation queue). */
+    private final Semaphore tokenizers = new Semaphore(Math.max(1, Runtime.getRuntime().availableProcessors()));
 
     private OpenAiServer(Engine engine, PromptEncoder prompts, String modelId, Config config) throws IOException {
         this.config = config;
@@ -187,7 +198,7 @@ public final class OpenAiServer implements AutoCloseable {
         try {
             route(ex, method, path, note);
         } catch (ApiException e) {
-            if (e.status() == 429) note.append(" queue full");
+            note.append(' ').append(e.code() != null ? e.code() : e.type());
             trySendError(ex, e);
         } catch (IOException e) {
             note.append(" client gone: ").append(e.getMessage());
@@ -270,11 +281,26 @@ public final class OpenAiServer implements AutoCloseable {
             throw ApiException.invalid("We could not parse the JSON body of your request: " + e.getOriginalMessage(), null, "invalid_json");
         }
         ApiRequest req = ApiRequest.parse(json, chat, modelId, config.maxTokensLimit());
+        long chars = chat ? req.messages().stream().mapToLong(m -> m.content().length()).sum() : req.prompt().length();
+        if (chars > (long) maxContext * MAX_CHARS_PER_TOKEN) {
+            // cannot fit whatever the tokenization: refuse before spending CPU on it
+            throw ApiException.invalid("This model's maximum context length is " + maxContext + " tokens. However, your "
+                    + (chat ? "messages have " : "prompt has ") + chars + " characters.", chat ? "messages" : "prompt",
+                    "context_length_exceeded");
+        }
         int[] prompt;
+        try {
+            tokenizers.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "server_error", "The server is shutting down.", null, "shutting_down");
+        }
         try {
             prompt = chat ? prompts.encodeChat(req.messages()) : prompts.encodeCompletion(req.prompt());
         } catch (TaylorMlpException e) {
             throw ApiException.invalid(e.getMessage(), chat ? "messages" : "prompt", "invalid_prompt");
+        } finally {
+            tokenizers.release();
         }
         if (prompt.length > maxContext) {
             throw ApiException.invalid("This model's maximum context length is " + maxContext + " tokens. However, your "

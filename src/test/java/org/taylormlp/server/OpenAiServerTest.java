@@ -17,8 +17,10 @@ import org.taylormlp.tokenizer.Tokenizer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.ConnectException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -365,6 +367,9 @@ class OpenAiServerTest {
         // a prompt longer than the 512-token context
         String longPrompt = "the cat sat on the mat and ".repeat(150);
         assertError(post("/v1/completions", "{\"prompt\": \"" + longPrompt + "\"}"), 400, "prompt", "context_length_exceeded");
+        // so long that it is refused without tokenizing
+        assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"" + "ab ".repeat(12000) + "\"}]}"),
+                400, "messages", "context_length_exceeded");
         // wrong method, unknown path
         HttpResponse<String> g = client.send(request(server, "/v1/completions").GET().build(), HttpResponse.BodyHandlers.ofString());
         assertError(new Reply(g.statusCode(), parse(g.body()), g.body()), 405, null, "method_not_allowed");
@@ -424,21 +429,37 @@ class OpenAiServerTest {
 
     @Test
     void clientDisconnectStopsTheGeneration() throws Exception {
-        long cancelledBefore = server.stats().cancelled();
-        long completedBefore = server.stats().completed();
-        HttpResponse<InputStream> r = client.send(request(server, "/v1/completions").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Once upon a time\", \"max_tokens\": 1000, \"ignore_eos\": true,"
-                        + " \"stream\": true}")).build(), HttpResponse.BodyHandlers.ofInputStream());
-        assertThat(r.statusCode()).isEqualTo(200);
-        try (InputStream in = r.body()) {
-            byte[] first = new byte[64];
-            assertThat(in.read(first)).isPositive();
+        for (boolean reset : new boolean[]{true, false}) {
+            long cancelledBefore = server.stats().cancelled();
+            long completedBefore = server.stats().completed();
+            String body = "{\"prompt\": \"Once upon a time\", \"max_tokens\": 1000, \"ignore_eos\": true, \"stream\": true}";
+            byte[] bodyBytes = body.getBytes(StandardCharsets.UTF_8);
+            try (Socket socket = new Socket(server.address().getAddress(), server.port())) {
+                socket.setSoTimeout(20_000);
+                if (reset) socket.setSoLinger(true, 0); // close with RST rather than FIN
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + bodyBytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(bodyBytes);
+                out.flush();
+                InputStream in = socket.getInputStream();
+                StringBuilder seen = new StringBuilder();
+                byte[] buf = new byte[256];
+                while (!seen.toString().contains("data: ")) {
+                    int n = in.read(buf);
+                    assertThat(n).isPositive();
+                    seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+                }
+                assertThat(seen.toString()).startsWith("HTTP/1.1 200");
+                assertThat(server.stats().busy()).isTrue();
+            }
+            // ~500 tokens to the end of the context, but the generation must end early, as cancelled
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (server.stats().cancelled() == cancelledBefore && System.nanoTime() < deadline) Thread.sleep(5);
+            assertThat(server.stats().cancelled()).as("reset=" + reset).isEqualTo(cancelledBefore + 1);
+            assertThat(server.stats().completed()).isEqualTo(completedBefore);
+            while (server.stats().busy() && System.nanoTime() < deadline) Thread.sleep(5);
         }
-        // 1000 tokens do not fit the 512-token context either way; the generation must end as cancelled
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (server.stats().cancelled() == cancelledBefore && System.nanoTime() < deadline) Thread.sleep(20);
-        assertThat(server.stats().cancelled()).isEqualTo(cancelledBefore + 1);
-        assertThat(server.stats().completed()).isEqualTo(completedBefore);
         assertThat(post("/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 3}").status()).isEqualTo(200);
     }
 
@@ -446,9 +467,17 @@ class OpenAiServerTest {
     void requestsAreLoggedOneLineEach() throws Exception {
         post("/v1/completions", "{\"prompt\": \"log me\", \"max_tokens\": 2}");
         get("/health");
+        post("/v1/chat/completions", "{oops");
+        // the line is written once the exchange is closed, just after the client has its answer
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        java.util.regex.Pattern last = java.util.regex.Pattern.compile("POST /v1/chat/completions 400 \\d+ ms invalid_json");
+        while (!last.matcher(LOG.toString(StandardCharsets.UTF_8)).find() && System.nanoTime() < deadline) Thread.sleep(10);
         String log = LOG.toString(StandardCharsets.UTF_8);
         assertThat(log).containsPattern("POST /v1/completions 200 \\d+ ms prompt=\\d+ completion=2 finish=length");
         assertThat(log).containsPattern("GET /health 200 \\d+ ms");
+        assertThat(log).containsPattern("POST /v1/chat/completions 400 \\d+ ms invalid_json");
+        assertThat(log.lines().filter(l -> !l.isBlank()))
+                .allMatch(l -> l.matches("\\S+ \\S+ (GET|POST) /\\S* -?\\d+ \\d+ ms.*"));
     }
 
     @Test
