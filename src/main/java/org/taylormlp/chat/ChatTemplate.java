@@ -57,8 +57,13 @@ public final class ChatTemplate {
     public static ChatTemplate jinja(String source, String bosToken, String eosToken) {
         if (source == null || source.isBlank()) throw new IllegalArgumentException("empty chat template");
         ChatTemplate t = new ChatTemplate(source, bosToken, eosToken);
-        // surface syntax errors when the model is opened, not on the first request
-        t.render(List.of(ChatMessage.user("test")), true);
+        // surface syntax errors when the model is opened, not on the first request; a template may reject this
+        // probe conversation on purpose (raise_exception), which is fine
+        try {
+            t.render(List.of(ChatMessage.user("test")), true);
+        } catch (RejectedConversationException ignored) {
+            // the template works; it just wants another conversation
+        }
         return t;
     }
 
@@ -81,8 +86,9 @@ public final class ChatTemplate {
      * Renders {@code messages}; with {@code addGenerationPrompt} the text that opens an assistant turn is
      * appended (ignored by the plain fallback, which has no turns).
      *
-     * @throws TaylorMlpException if the template fails, e.g. through {@code raise_exception} for roles that do
-     *                            not alternate
+     * @throws RejectedConversationException if the template calls {@code raise_exception}, e.g. for roles
+     *                                        that do not alternate
+     * @throws TaylorMlpException            if the template fails otherwise
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
         if (source == null) return joinPlain(messages);
@@ -102,13 +108,14 @@ public final class ChatTemplate {
         try {
             r = jinjava.renderForResult(source, bindings);
         } catch (RuntimeException e) {
-            throw new TaylorMlpException("chat template failed: " + rootMessage(e), e);
+            if (rootCause(e) instanceof RaisedException raised) throw new RejectedConversationException("chat template: " + raised.getMessage());
+            throw new TaylorMlpException("chat template failed: " + e.getMessage(), e);
         }
         for (TemplateError err : r.getErrors()) {
             if (err.getSeverity() == TemplateError.ErrorType.FATAL) {
                 String raised = raisedMessage(err);
-                throw new TaylorMlpException(raised != null ? "chat template: " + raised
-                        : "chat template failed at line " + err.getLineno() + ": " + err.getMessage());
+                if (raised != null) throw new RejectedConversationException("chat template: " + raised);
+                throw new TaylorMlpException("chat template failed at line " + err.getLineno() + ": " + err.getMessage());
             }
         }
         return r.getOutput();
@@ -152,6 +159,11 @@ public final class ChatTemplate {
             throw new AssertionError(e);
         }
         return j;
+    }
+
+    /** The template refused the conversation through {@code raise_exception} (e.g. roles that do not alternate). */
+    public static final class RejectedConversationException extends TaylorMlpException {
+        RejectedConversationException(String message) { super(message); }
     }
 
     /** Thrown by {@code raise_exception} inside a template. */
@@ -208,9 +220,9 @@ public final class ChatTemplate {
         return m != null && m.contains(RaisedException.class.getSimpleName()) ? m : null;
     }
 
-    private static String rootMessage(Throwable e) {
+    private static Throwable rootCause(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) t = t.getCause();
-        return t instanceof RaisedException ? t.getMessage() : String.valueOf(e.getMessage());
+        return t;
     }
 }

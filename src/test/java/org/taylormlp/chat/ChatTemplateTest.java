@@ -91,8 +91,17 @@ class ChatTemplateTest {
     void raiseExceptionFailsWithTheTemplatesMessage() {
         ChatTemplate t = ChatTemplate.jinja(LLAMA2, "<s>", "</s>");
         assertThatThrownBy(() -> t.render(List.of(ChatMessage.user("a"), ChatMessage.user("b")), true))
-                .isInstanceOf(TaylorMlpException.class)
+                .isInstanceOf(ChatTemplate.RejectedConversationException.class)
                 .hasMessageContaining("Conversation roles must alternate");
+    }
+
+    @Test
+    void aTemplateThatRejectsTheProbeConversationStillLoads() {
+        ChatTemplate t = ChatTemplate.jinja("{% if messages[0]['role'] != 'system' %}{{ raise_exception('system first') }}"
+                + "{% endif %}{% for m in messages %}{{ m['content'] }};{% endfor %}", "", "");
+        assertThat(t.render(List.of(ChatMessage.system("s"), ChatMessage.user("u")), true)).isEqualTo("s;u;");
+        assertThatThrownBy(() -> t.render(List.of(ChatMessage.user("u")), true))
+                .isInstanceOf(ChatTemplate.RejectedConversationException.class).hasMessage("chat template: system first");
     }
 
     @Test
