@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -44,7 +43,7 @@ public final class Demo {
                 calib = TextData.encode(tok, TextData.paragraphs(o.text()), o.calibrationTokens(), 512);
                 out.printf("== 2. calibration: %d tokens of %s%n", TextData.tokenCount(calib), o.text());
             } else {
-                calib = sample(orig, o.calibrationTokens(), 1000);
+                calib = SelfText.sample(orig, o.calibrationTokens(), 1000);
                 out.printf("== 2. calibration: %d tokens sampled from the model itself (temperature 1, seeds 1000+)%n",
                         TextData.tokenCount(calib));
             }
@@ -72,7 +71,7 @@ public final class Demo {
                     out.println("   original: " + oneLine(tok.decode(a)));
                     out.println("   release:  " + oneLine(tok.decode(b)) + (eq ? "   [identical]" : "   [differs at token " + Arrays.mismatch(a, b) + "]"));
                 }
-                List<int[]> held = sample(orig, 2048, 5000);
+                List<int[]> held = SelfText.sample(orig, 2048, 5000);
                 Fidelity.TeacherForced tf = Fidelity.teacherForced(orig.transformer(), rel.transformer(), held, null);
                 out.printf("   greedy continuations identical: %d/%d; teacher-forced agreement on %d fresh sampled tokens: %.4f%n",
                         same, PROMPTS.length, tf.positions(), tf.agreement());
@@ -90,24 +89,6 @@ public final class Demo {
             DemoHooks.afterRelease(release, loc.model(), loc.tokenizer(), o.out(), out);
         }
         out.println("release written to " + release);
-    }
-
-    /** Sequences of about 256 tokens sampled from BOS at temperature 1 with consecutive seeds. */
-    static List<int[]> sample(Engine e, int tokens, long seed0) {
-        Tokenizer tok = e.model().tokenizer();
-        List<int[]> out = new ArrayList<>();
-        int total = 0;
-        for (long seed = seed0; total < tokens; seed++) {
-            int n = Math.min(256, tokens - total);
-            int[] gen = new Generator(e.transformer(), tok).generate(new int[]{tok.bosId()}, n - 1,
-                    new Sampler(1.0f, 1.0f, 0, seed), null).tokens();
-            int[] seq = new int[gen.length + 1];
-            seq[0] = tok.bosId();
-            System.arraycopy(gen, 0, seq, 1, gen.length);
-            if (seq.length >= 2) out.add(seq);
-            total += seq.length;
-        }
-        return out;
     }
 
     private static String oneLine(String s) {
