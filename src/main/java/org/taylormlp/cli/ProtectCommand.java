@@ -44,8 +44,9 @@ public final class ProtectCommand implements Runnable {
     @Option(names = "--target-slowdown", paramLabel = "X", description = "pick the smallest N whose predicted decode slowdown is at least X")
     Double targetSlowdown;
 
-    @Option(names = "--clamp", paramLabel = "C", description = "out-of-range policy: clip |t| to C at run time (default: evaluate the polynomial)")
-    float clamp;
+    @Option(names = "--clamp", paramLabel = "C", description = {"out-of-range policy: clip |t| = |g - z0|/r to C at run time;",
+            "0 = evaluate the polynomial as is (default: 0.9/M for radius:M, i.e. 90 % of the convergence radius; 0 for paper:K)"})
+    Float clamp;
 
     @Option(names = "--hide-z0", description = "do not publish the expansion points (they are folded into the biases anyway)")
     boolean hideZ0;
@@ -62,7 +63,7 @@ public final class ProtectCommand implements Runnable {
         try (Engine e = opts.open()) {
             CalibrationStats stats = calib.file != null ? CalibrationFile.load(calib.file)
                     : CalibrateCommand.calibrate(e, calib.text, maxTokens);
-            Protector.Options po = new Protector.Options(clamp, !hideZ0, td);
+            Protector.Options po = new Protector.Options(clamp != null ? clamp : Protection.autoClamp(select), !hideZ0, td);
             Protection.Result r;
             try (Progress bar = Progress.start("protect", e.model().config().nLayers())) {
                 r = Protection.run(e.model(), e.transformer().weightBytesPerToken(), stats, select, order, targetSlowdown, po, out, l -> bar.stepTo(l + 1L));
