@@ -3,6 +3,10 @@ package org.taylormlp.audit;
 import org.taylormlp.model.ModelConfig;
 import org.taylormlp.taylor.ActivationSeries;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
 /**
  * Zero-query inversion of one protected neuron. A release stores, for neuron j, the N+1 coefficient columns
  * {@code c_n = w · a_n(z0) · rⁿ} (w = the hidden W_down column, a_n = σ⁽ⁿ⁾/n!, r the scale, z0 the expansion point),
@@ -96,73 +100,50 @@ final class NeuronSolver {
         }
         Problem p = new Problem(k, use);
 
-        // ---- (z0, r)
-        double[] best = null; // {z0, r, F}
+        // ---- (z0, r): starting points from a mode-specific search on a robust objective, then refine()
+        List<double[]> starts = new ArrayList<>(); // {z0, r}
         String method;
-        double otherSignF = Double.POSITIVE_INFINITY;
         switch (mode) {
             case PUBLISHED -> {
                 method = "closed form (z0 published)";
-                for (int sgn = 1; sgn >= -1; sgn -= 2) {
-                    double lr = p.logRegression(z0pub);
-                    if (Double.isNaN(lr)) continue;
-                    double[] cand = {z0pub, sgn * Math.exp(lr), 0};
-                    cand[2] = p.misfit(cand[0], cand[1]);
-                    cand = p.polish(cand, false, beta, Mode.PUBLISHED);
-                    if (best == null || cand[2] < best[2]) {
-                        if (best != null) otherSignF = best[2];
-                        best = cand;
-                    } else {
-                        otherSignF = Math.min(otherSignF, cand[2]);
-                    }
-                }
+                double lr = p.logRegression(z0pub);
+                if (!Double.isNaN(lr)) for (int sgn = 1; sgn >= -1; sgn -= 2) starts.add(new double[]{z0pub, sgn * Math.exp(lr)});
             }
             case HIDDEN_GATED -> {
                 method = "1-D solve for r, z0 = -bias*r (z0 hidden)";
+                int grid = 481;
                 for (int sgn = 1; sgn >= -1; sgn -= 2) {
-                    double[] cand = null;
-                    for (int g = 0; g <= 480; g++) {
-                        double r = sgn * Math.exp(Math.log(1e-4) + g * (Math.log(1e4) - Math.log(1e-4)) / 480);
-                        double f = p.misfit(-beta * r, r);
-                        if (cand == null || f < cand[2]) cand = new double[]{-beta * r, r, f};
+                    double[] rs = new double[grid], f = new double[grid];
+                    for (int g = 0; g < grid; g++) {
+                        rs[g] = sgn * Math.exp(Math.log(1e-4) + g * (Math.log(1e4) - Math.log(1e-4)) / (grid - 1));
+                        f[g] = p.robustMisfit(-beta * rs[g], rs[g]);
                     }
-                    cand = p.polish(cand, true, beta, Mode.HIDDEN_GATED);
-                    if (best == null || cand[2] < best[2]) {
-                        if (best != null) otherSignF = best[2];
-                        best = cand;
-                    } else {
-                        otherSignF = Math.min(otherSignF, cand[2]);
-                    }
+                    for (int g : bestMinima(f, 3)) starts.add(new double[]{-beta * rs[g], rs[g]});
                 }
             }
             default -> {
                 method = "1-D solve for z0 on r-free ratios (z0 and bias hidden)";
                 if (used < 3) return Fit.failed("underdetermined: fewer than 3 usable orders with z0 hidden", rank1);
-                // r and μ cancel in k_n k_{n-2} / k_{n-1}^2: scan z0 on that, then polish (z0, r) from the best few minima
+                // r and μ cancel in k_n k_{n-2} / k_{n-1}^2: scan z0 on that, r by regression at each minimum
                 int grid = 601;
-                double[] rz = new double[grid];
-                for (int g = 0; g < grid; g++) rz[g] = p.ratioMisfit(-30 + g * 0.1);
-                java.util.List<Integer> minima = new java.util.ArrayList<>();
-                for (int g = 0; g < grid; g++) {
-                    boolean left = g == 0 || rz[g] <= rz[g - 1], right = g == grid - 1 || rz[g] <= rz[g + 1];
-                    if (left && right && Double.isFinite(rz[g])) minima.add(g);
+                double[] f = new double[grid];
+                for (int g = 0; g < grid; g++) f[g] = p.ratioMisfit(-30 + g * 0.1);
+                for (int g : bestMinima(f, 4)) {
+                    double z0 = -30 + g * 0.1, lr = p.logRegression(z0);
+                    if (!Double.isNaN(lr)) for (int sgn = 1; sgn >= -1; sgn -= 2) starts.add(new double[]{z0, sgn * Math.exp(lr)});
                 }
-                minima.sort(java.util.Comparator.comparingDouble(g -> rz[g]));
-                for (int c = 0; c < Math.min(4, minima.size()); c++) {
-                    double z0 = -30 + minima.get(c) * 0.1;
-                    double lr = p.logRegression(z0);
-                    if (Double.isNaN(lr)) continue;
-                    for (int sgn = 1; sgn >= -1; sgn -= 2) {
-                        double r = sgn * Math.exp(lr);
-                        double[] cand = p.polish(new double[]{z0, r, p.misfit(z0, r)}, true, beta, Mode.HIDDEN_UNGATED);
-                        if (best == null || cand[2] < best[2]) {
-                            if (best != null && Math.signum(best[1]) != Math.signum(cand[1])) otherSignF = Math.min(otherSignF, best[2]);
-                            best = cand;
-                        } else if (Math.signum(best[1]) != Math.signum(cand[1])) {
-                            otherSignF = Math.min(otherSignF, cand[2]);
-                        }
-                    }
-                }
+            }
+        }
+        double[] best = null; // {z0, r, F}
+        double otherSignF = Double.POSITIVE_INFINITY;
+        for (double[] st : starts) {
+            double[] cand = refine(p, st, beta, mode);
+            if (cand == null) continue;
+            if (best == null || cand[2] < best[2]) {
+                if (best != null && Math.signum(best[1]) != Math.signum(cand[1])) otherSignF = Math.min(otherSignF, best[2]);
+                best = cand;
+            } else if (Math.signum(best[1]) != Math.signum(cand[1])) {
+                otherSignF = Math.min(otherSignF, cand[2]);
             }
         }
         if (best == null || !Double.isFinite(best[2])) return Fit.failed("no finite fit of (z0, r)", rank1);
@@ -173,6 +154,42 @@ final class NeuronSolver {
         double rms = Math.sqrt(best[2] / Math.max(1, terms));
         boolean ambiguous = otherSignF <= 4 * best[2] + 1e-24;
         return new Fit(true, best[0], best[1], w, rms, rank1, ambiguous, method);
+    }
+
+    /**
+     * Polishes a start: first on the orders that already agree with it (a coefficient near a zero of a_n(z0) is so
+     * sensitive to z0 that it would dominate the fit far from the solution), then on all usable orders.
+     * Returns {z0, r, F} with F the full relative misfit, or null.
+     */
+    private double[] refine(Problem p, double[] start, double beta, Mode mode) {
+        double[] cur = {start[0], start[1], p.misfit(start[0], start[1])};
+        double[] rho = p.ratiosToMedian(start[0], start[1]);
+        if (rho != null) {
+            boolean[] mask = p.use.clone();
+            int kept = 0;
+            for (int n = 0; n < mask.length; n++) {
+                if (mask[n] && Math.abs(rho[n] - 1) > 0.05) mask[n] = false;
+                if (mask[n]) kept++;
+            }
+            if (kept >= 3 && kept < p.terms()) {
+                Problem q = new Problem(p.k, mask);
+                double[] t = q.polish(new double[]{cur[0], cur[1], q.misfit(cur[0], cur[1])}, beta, mode);
+                cur = new double[]{t[0], t[1], p.misfit(t[0], t[1])};
+            }
+        }
+        double[] r = p.polish(cur, beta, mode);
+        return Double.isFinite(r[2]) ? r : null;
+    }
+
+    /** Indices of the (up to) {@code count} smallest local minima of f. */
+    private static List<Integer> bestMinima(double[] f, int count) {
+        List<Integer> minima = new ArrayList<>();
+        for (int g = 0; g < f.length; g++) {
+            boolean left = g == 0 || f[g] <= f[g - 1], right = g == f.length - 1 || f[g] <= f[g + 1];
+            if (left && right && Double.isFinite(f[g])) minima.add(g);
+        }
+        minima.sort(Comparator.comparingDouble(g -> f[g]));
+        return minima.subList(0, Math.min(count, minima.size()));
     }
 
     /** The fitting problem of one neuron: k̂_n on the usable orders. */
@@ -231,23 +248,48 @@ final class NeuronSolver {
             return num / den;
         }
 
-        /** log|r| by linear least squares of log|k̂_n| − log|a_n(z0)| on n; NaN if fewer than 2 usable orders. */
+        /**
+         * log|r| by linear least squares of log|k̂_n| − log|a_n(z0)| on n, refitted once without the orders whose residual
+         * is far above the median (near a zero of a_n the log is wild); NaN if fewer than 2 usable orders.
+         */
         double logRegression(double z0) {
             double[] a = FastSeries.coefficients(act, z0, order);
+            double[] y = new double[k.length];
+            boolean[] in = new boolean[k.length];
+            for (int n = 0; n < k.length; n++) {
+                in[n] = use[n] && a[n] != 0 && Double.isFinite(a[n]);
+                if (in[n]) y[n] = Math.log(Math.abs(k[n])) - Math.log(Math.abs(a[n]));
+            }
+            double[] fit = line(y, in);
+            if (fit == null) return Double.NaN;
+            double[] res = new double[k.length];
+            int c = 0;
+            for (int n = 0; n < k.length; n++) if (in[n]) res[c++] = Math.abs(y[n] - fit[0] - fit[1] * n);
+            double[] sorted = java.util.Arrays.copyOf(res, c);
+            java.util.Arrays.sort(sorted);
+            double cut = Math.max(3 * sorted[c / 2], 1e-6);
+            boolean[] keep = in.clone();
+            for (int n = 0; n < k.length; n++) if (keep[n] && Math.abs(y[n] - fit[0] - fit[1] * n) > cut) keep[n] = false;
+            double[] refit = line(y, keep);
+            return refit == null ? fit[1] : refit[1];
+        }
+
+        private double[] line(double[] y, boolean[] in) {
             double sx = 0, sy = 0, sxx = 0, sxy = 0;
             int c = 0;
-            for (int n = 0; n < k.length; n++) {
-                if (!use[n] || a[n] == 0 || !Double.isFinite(a[n])) continue;
-                double y = Math.log(Math.abs(k[n])) - Math.log(Math.abs(a[n]));
+            for (int n = 0; n < y.length; n++) {
+                if (!in[n]) continue;
                 sx += n;
-                sy += y;
+                sy += y[n];
                 sxx += (double) n * n;
-                sxy += n * y;
+                sxy += n * y[n];
                 c++;
             }
-            if (c < 2) return Double.NaN;
+            if (c < 2) return null;
             double det = c * sxx - sx * sx;
-            return det == 0 ? Double.NaN : (c * sxy - sx * sy) / det;
+            if (det == 0) return null;
+            double slope = (c * sxy - sx * sy) / det;
+            return new double[]{(sy - slope * sx) / c, slope};
         }
 
         /** Σ_n d_n² with d_n = (A − B)/(|A| + |B|), A = k_n k_{n−2} a_{n−1}², B = a_n a_{n−2} k_{n−1}²: free of r and μ. */
@@ -264,6 +306,44 @@ final class NeuronSolver {
                 }
                 double d = (x - y) / den;
                 f += d * d;
+            }
+            return f;
+        }
+
+        /** k̂_n / (a_n rⁿ) divided by their median, per order (NaN where unusable); null if none. */
+        double[] ratiosToMedian(double z0, double r) {
+            if (!Double.isFinite(z0) || !Double.isFinite(r)) return null;
+            double[] a = FastSeries.coefficients(act, z0, order);
+            double[] rho = new double[k.length];
+            double[] vals = new double[k.length];
+            int c = 0;
+            double rn = 1;
+            for (int n = 0; n < k.length; n++) {
+                rho[n] = Double.NaN;
+                double pred = a[n] * rn;
+                if (use[n] && pred != 0 && Double.isFinite(pred)) {
+                    rho[n] = k[n] / pred;
+                    vals[c++] = rho[n];
+                }
+                rn *= r;
+            }
+            if (c == 0) return null;
+            double[] v = java.util.Arrays.copyOf(vals, c);
+            java.util.Arrays.sort(v);
+            double med = c % 2 == 1 ? v[c / 2] : 0.5 * (v[c / 2 - 1] + v[c / 2]);
+            if (med == 0 || !Double.isFinite(med)) return null;
+            for (int n = 0; n < k.length; n++) rho[n] /= med;
+            return rho;
+        }
+
+        /** Σ_n min((ρ_n − 1)², 1) with ρ_n = k̂_n/(μ a_n rⁿ) for the median μ: insensitive to a few wild orders. */
+        double robustMisfit(double z0, double r) {
+            double[] rho = ratiosToMedian(z0, r);
+            if (rho == null) return Double.POSITIVE_INFINITY;
+            double f = 0;
+            for (int n = 0; n < k.length; n++) {
+                if (!use[n]) continue;
+                f += Double.isNaN(rho[n]) ? 1 : Math.min(1, (rho[n] - 1) * (rho[n] - 1));
             }
             return f;
         }
@@ -289,7 +369,7 @@ final class NeuronSolver {
          * if published, z0 = −β r if gated and hidden, both free if ungated), then — with N ≥ 3 — both free.
          * Keeps the best point seen.
          */
-        double[] polish(double[] start, boolean hidden, double beta, Mode mode) {
+        double[] polish(double[] start, double beta, Mode mode) {
             double[] best = start.clone();
             double sgn = Math.signum(start[1]);
             for (int stage = 0; stage < 2; stage++) {

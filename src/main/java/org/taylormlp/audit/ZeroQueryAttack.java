@@ -90,6 +90,20 @@ final class ZeroQueryAttack implements Attack {
             maxFit = Math.max(maxFit, lFit);
             maxBiasConsistency = Math.max(maxBiasConsistency, lBias);
             ObjectNode lj = layersJson.addObject();
+            ArrayNode unsure = lj.putArray("neurons_failing_self_check");
+            for (int j = 0; j < m && unsure.size() < 20; j++) {
+                NeuronSolver.Fit f = layer.fits[j];
+                if (f.ok() && f.rank1() <= tol && f.rmsFit() <= tol) continue;
+                ObjectNode bj = unsure.addObject();
+                bj.put("protected_index", j);
+                bj.put("ok", f.ok());
+                bj.put("z0", f.z0());
+                bj.put("r", f.r());
+                bj.put("stored_bias", rl.inBias()[j]);
+                bj.put("fit_residual", f.rmsFit());
+                bj.put("rank1_residual", f.rank1());
+                bj.put("method", f.method());
+            }
             lj.put("layer", l);
             lj.put("protected", m);
             lj.put("solved", layerSolved);
@@ -156,6 +170,20 @@ final class ZeroQueryAttack implements Attack {
                 lj.put("neurons_recovered", lRecovered);
                 lj.put("median_neuron_error", sorted[m / 2]);
                 lj.put("max_neuron_error", worst);
+                ArrayNode bad = lj.putArray("neurons_not_recovered");
+                for (int j = 0; j < m && bad.size() < 20; j++) {
+                    if (layer.fits[j].ok() && perNeuron[j] <= tol) continue;
+                    NeuronSolver.Fit f = layer.fits[j];
+                    ObjectNode bj = bad.addObject();
+                    bj.put("protected_index", j);
+                    bj.put("original_index", idx[j]);
+                    bj.put("error", perNeuron[j]);
+                    bj.put("z0", f.z0());
+                    bj.put("r", f.r());
+                    bj.put("fit_residual", f.rmsFit());
+                    bj.put("rank1_residual", f.rank1());
+                    bj.put("method", f.method());
+                }
                 md.append(String.format(Locale.ROOT, " %.2e | %.2e | %.9f | %d/%d |", Math.sqrt(lErrD / lNormD), Math.sqrt(lErrI / lNormI),
                         lDot / Math.sqrt(lRec * lNormD), lRecovered, m));
             } else if (scored) {

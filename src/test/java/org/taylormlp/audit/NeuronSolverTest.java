@@ -81,6 +81,20 @@ class NeuronSolverTest {
     }
 
     @Test
+    void coefficientNearAZeroOfA12DoesNotDerailTheSearch() {
+        // found on a stories260K release: a_12(z0) = 7e-11 (a zero crossing), so k_12 is wildly sensitive to z0
+        double z0 = -0.3814675211906433, r = 1.9626153111457825;
+        float[] w = randomW(new SplittableRandom(9));
+        for (NeuronSolver.Mode mode : NeuronSolver.Mode.values()) {
+            NeuronSolver.Fit f = new NeuronSolver(Activation.SILU, 12).solve(columns(Activation.SILU, w, z0, r, 12), (float) (-z0 / r),
+                    mode == NeuronSolver.Mode.PUBLISHED ? (float) z0 : Double.NaN, mode);
+            assertThat(f.ok()).as(mode.name()).isTrue();
+            assertThat(Math.abs(f.r() - r) / r).as(mode.name()).isLessThan(2e-6);
+            assertThat(relErr(f.w(), w)).as(mode.name()).isLessThan(1e-6);
+        }
+    }
+
+    @Test
     void negativeScaleIsFoundToo() {
         // an owner might flip signs (the official code multiplies gate rows by ±1): r < 0 is tried as well
         SplittableRandom rnd = new SplittableRandom(5);
