@@ -100,6 +100,8 @@ final class SpeedupAttack implements Attack {
             json.put("release_weight_bytes_per_token", ctx.release.transformer().weightBytesPerToken());
             json.put("recovered_weight_bytes_per_token", rec.transformer().weightBytesPerToken());
             json.put("recovered_speedup", speedup);
+            double bytesRatio = (double) ctx.release.transformer().weightBytesPerToken() / rec.transformer().weightBytesPerToken();
+            json.put("weight_bytes_ratio", bytesRatio);
             if (ctx.original() != null) {
                 json.put("original_ms_per_token", 1e3 * bestOrig / seq.length);
                 json.put("recovered_vs_original_time_ratio", bestRec / bestOrig);
@@ -108,6 +110,9 @@ final class SpeedupAttack implements Attack {
                             + "recovered %.3f ms/token%s → **speed-up %.2fx**.%n",
                     seq.length, ctx.threads, 1e3 * bestRel / seq.length, 1e3 * bestRec / seq.length,
                     ctx.original() != null ? String.format(Locale.ROOT, ", original %.3f ms/token", 1e3 * bestOrig / seq.length) : "", speedup));
+            md.append(String.format(Locale.ROOT, "%nWeight bytes read per token: release %,d, recovered %,d (ratio %.2fx: the load-independent "
+                    + "speed-up of memory-bound decoding; the timing above is as noisy as the machine).%n",
+                    ctx.release.transformer().weightBytesPerToken(), rec.transformer().weightBytesPerToken(), bytesRatio));
             if (!sameConfig) md.append("\n**Warning:** the reopened checkpoint's configuration differs from the release's.\n");
         }
         return md.toString();
