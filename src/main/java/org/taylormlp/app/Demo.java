@@ -25,7 +25,7 @@ public final class Demo {
 
     static final String[] PROMPTS = {"Once upon a time", "The little dog was", "Lily and Ben went to the park"};
 
-    public static void run(Options o, PrintStream out, PrintStream log) {
+    public static Outcome run(Options o, PrintStream out, PrintStream log) {
         if (o.calibrationTokens() < 256) throw new TaylorMlpException("--calibration-tokens must be at least 256");
         ModelStore.Located loc = ModelStore.stories15M(log);
         out.println("== 1. model: stories15M (" + loc.origin() + ")");
@@ -86,10 +86,13 @@ public final class Demo {
                 out.printf("   original %.1f tok/s, release %.1f tok/s: measured slowdown %.2fx (predicted from bytes read: %.2fx)%n",
                         sa, sb, sa / sb, r.predictedSlowdown());
             }
-            DemoHooks.afterRelease(release, loc.model(), loc.tokenizer(), o.out(), out);
         }
         out.println("release written to " + release);
+        return new Outcome(release, loc);
     }
+
+    /** What the demo produced, for the audit step that follows it. */
+    public record Outcome(Path release, ModelStore.Located original) {}
 
     private static String oneLine(String s) {
         String t = s.replace('\n', ' ').strip();

@@ -1,0 +1,206 @@
+package org.taylormlp.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.taylormlp.TestFiles;
+import org.taylormlp.app.Engine;
+import org.taylormlp.app.TextData;
+import org.taylormlp.cli.Main;
+import org.taylormlp.format.ModelFormatException;
+import org.taylormlp.generate.Generator;
+import org.taylormlp.generate.Sampler;
+import org.taylormlp.model.Model;
+import org.taylormlp.model.ModelConfig;
+import org.taylormlp.model.ModelLoader;
+import org.taylormlp.model.TensorNames;
+import org.taylormlp.taylor.CalibrationStats;
+import org.taylormlp.taylor.Calibrator;
+import org.taylormlp.taylor.Protector;
+import org.taylormlp.taylor.Selection;
+import org.taylormlp.tensor.DType;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The audit on real releases of stories260K, made here with the library's own calibrate/select/protect: the
+ * recovered weights must match the original to float32 precision and the recovered checkpoint must generate the
+ * original's greedy tokens, whether z0 is published or hidden. Checked independently of the audit's own scoring.
+ */
+class AuditStoriesTest {
+    static final Path MODEL = TestFiles.model("stories260K/stories260K.bin");
+    static final Path TEXT = TestFiles.data("tinystories/tinystories_validation_head.txt");
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dir;
+    static Path published, hidden;
+
+    @BeforeAll
+    static void releases() {
+        Engine.ensureWired();
+        try (Engine e = Engine.open(MODEL, null, 2, 512)) {
+            List<int[]> seqs = TextData.encode(e.model().tokenizer(), TextData.paragraphs(TEXT), 3000, 512);
+            CalibrationStats stats = Calibrator.calibrate(e.transformer(), seqs, 3000, 256, null);
+            Selection.Plan plan = Selection.select("paper:50%", stats, e.model().config().activation(), 12);
+            published = dir.resolve("published.safetensors");
+            hidden = dir.resolve("hidden.safetensors");
+            Protector.protect(e.model(), plan, new Protector.Options(0f, true, DType.F32), published, null);
+            Protector.protect(e.model(), plan, new Protector.Options(0f, false, DType.F32), hidden, null);
+        }
+    }
+
+    static AuditOptions quick(Set<String> attacks) {
+        return new AuditOptions(new int[]{32, 64, 128, 256}, new double[]{0.1, 1.0}, 512, 30, 16, 384, 4, 32, 16, 600, attacks, 7);
+    }
+
+    private static JsonNode audit(Path release, Path original, Path out, Set<String> attacks) throws IOException {
+        Audit.Result r = Audit.run(release, original, null, TEXT, out, 2, quick(attacks), null);
+        assertThat(r.reportMd()).exists();
+        return JSON.readTree(Files.readString(r.reportJson()));
+    }
+
+    @Test
+    void publishedZ0RecoveredExactly() throws IOException {
+        Path out = dir.resolve("audit-pub");
+        JsonNode j = audit(published, MODEL, out, Set.of("zero_query", "regression", "speedup"));
+        checkRecovery(j, out);
+        // regression: T = 32 < 86 protected neurons per layer cannot determine W_down; 128 can
+        assertThat(j.get("regression_tokens_needed").asInt()).isBetween(64, 256);
+        JsonNode sweep = j.path("attacks").path("regression").path("sweep");
+        assertThat(sweep.get(0).get("relative_error_vs_original").asDouble()).isGreaterThan(0.01);
+        assertThat(sweep.get(sweep.size() - 1).get("relative_error_vs_original").asDouble()).isLessThan(1e-4);
+    }
+
+    @Test
+    void hiddenZ0RecoveredExactly() throws IOException {
+        Path out = dir.resolve("audit-hid");
+        JsonNode j = audit(hidden, MODEL, out, Set.of("zero_query", "speedup"));
+        assertThat(j.path("attacks").path("zero_query").path("mode").asText()).isEqualTo("hidden_gated");
+        checkRecovery(j, out);
+    }
+
+    private static void checkRecovery(JsonNode j, Path out) {
+        for (String k : Audit.STABLE_KEYS) assertThat(j.has(k)).as(k).isTrue();
+        assertThat(j.get("recovered_relative_error").asDouble()).isLessThan(1e-6);
+        assertThat(j.get("fraction_neurons_recovered").asDouble()).isEqualTo(1.0);
+        assertThat(j.get("recovered_greedy_identical").asBoolean()).isTrue();
+        assertThat(j.get("fraction_params_in_clear").asDouble()).isBetween(0.5, 0.9);
+        Path rec = Path.of(j.get("recovered_model").asText());
+        assertThat(rec).exists().startsWith(out);
+        assertThat(j.get("recovered_speedup").asDouble()).isPositive();
+        independentCheck(rec);
+    }
+
+    /**
+     * Without the audit's scoring code: every original neuron must have a recovered neuron with the same gate row,
+     * up row and down column to float32 precision, and greedy decoding must give the same tokens.
+     */
+    private static void independentCheck(Path recovered) {
+        try (Model o = ModelLoader.load(MODEL); Engine r = Engine.open(recovered, null, 1, 512); Engine oe = Engine.open(MODEL, null, 1, 512)) {
+            ModelConfig c = o.config();
+            assertThat(r.model().format()).isEqualTo("gguf");
+            int dim = c.dim(), hidden = c.hiddenDim();
+            double err = 0, norm = 0, worst = 0;
+            for (int l = 0; l < c.nLayers(); l++) {
+                float[] og = o.require(TensorNames.blk(l, TensorNames.FFN_GATE)).toFloats(), rg = r.model().require(TensorNames.blk(l, TensorNames.FFN_GATE)).toFloats();
+                float[] ou = o.require(TensorNames.blk(l, TensorNames.FFN_UP)).toFloats(), ru = r.model().require(TensorNames.blk(l, TensorNames.FFN_UP)).toFloats();
+                float[] od = o.require(TensorNames.blk(l, TensorNames.FFN_DOWN)).toFloats(), rd = r.model().require(TensorNames.blk(l, TensorNames.FFN_DOWN)).toFloats();
+                boolean[] used = new boolean[hidden];
+                for (int i = 0; i < hidden; i++) {
+                    int best = -1;
+                    double bestD = Double.MAX_VALUE;
+                    for (int q = 0; q < hidden; q++) {
+                        if (used[q]) continue;
+                        double d = 0;
+                        for (int k = 0; k < dim; k++) d += Math.pow(og[i * dim + k] - rg[q * dim + k], 2) + Math.pow(ou[i * dim + k] - ru[q * dim + k], 2);
+                        if (d < bestD) {
+                            bestD = d;
+                            best = q;
+                        }
+                    }
+                    used[best] = true;
+                    double e = bestD, n = 0;
+                    for (int k = 0; k < dim; k++) n += Math.pow(og[i * dim + k], 2) + Math.pow(ou[i * dim + k], 2);
+                    for (int k = 0; k < dim; k++) {
+                        e += Math.pow(od[k * hidden + i] - rd[k * hidden + best], 2);
+                        n += Math.pow(od[k * hidden + i], 2);
+                    }
+                    err += e;
+                    norm += n;
+                    worst = Math.max(worst, Math.sqrt(e / n));
+                }
+            }
+            assertThat(Math.sqrt(err / norm)).as("relative error of all MLP weights").isLessThan(1e-6);
+            assertThat(worst).as("worst neuron").isLessThan(1e-5);
+            List<int[]> seqs = TextData.encode(oe.model().tokenizer(), TextData.paragraphs(TEXT), 2000, 512);
+            for (int p = 0; p < 4; p++) {
+                int[] prompt = Arrays.copyOf(seqs.get(p), 6);
+                int[] a = new Generator(oe.transformer(), oe.model().tokenizer()).generate(prompt, 64, Sampler.greedy(), null).tokens();
+                int[] b = new Generator(r.transformer(), r.model().tokenizer()).generate(prompt, 64, Sampler.greedy(), null).tokens();
+                assertThat(b).as("greedy tokens, prompt %d", p).containsExactly(a);
+                // the embedded tokenizer is the release's: same ids for the same text
+                String text = "Once upon a time, there was a little girl named Lily.";
+                assertThat(r.model().tokenizer().encode(text, true)).containsExactly(oe.model().tokenizer().encode(text, true));
+            }
+        }
+    }
+
+    @Test
+    void runsWithoutTheOriginal() throws IOException {
+        Path out = dir.resolve("audit-alone");
+        Audit.Result r = Audit.run(hidden, null, null, null, out, 2, quick(Set.of("zero_query", "regression", "speedup", "learning")), null);
+        JsonNode j = JSON.readTree(Files.readString(r.reportJson()));
+        assertThat(j.has("recovered_relative_error")).isFalse();
+        assertThat(j.has("recovered_greedy_identical")).isFalse();
+        assertThat(j.get("fraction_neurons_recovered").asDouble()).isEqualTo(1.0);
+        assertThat(j.get("text_source").asText()).contains("sampled by the release");
+        assertThat(j.get("regression_tokens_needed").isInt()).isTrue();
+        assertThat(Path.of(j.get("recovered_model").asText())).exists();
+        JsonNode learning = j.path("attacks").path("learning").path("budgets");
+        assertThat(learning.size()).isEqualTo(2);
+        for (JsonNode b : learning) {
+            double agreement = b.path("teacher_forced_vs_release").path("agreement").asDouble();
+            assertThat(agreement).isBetween(0.0, 1.0);
+        }
+        assertThat(Files.readString(r.reportMd())).contains("Attack 1", "Attack 2", "Attack 3", "Attack 4");
+    }
+
+    @Test
+    void corruptOrForeignFilesGiveTypedErrors() throws IOException {
+        Path out = dir.resolve("audit-bad");
+        // not a release: an ordinary checkpoint
+        assertThatThrownBy(() -> Audit.run(MODEL, null, null, TEXT, out, 1, quick(Set.of()), null))
+                .isInstanceOf(ModelFormatException.class).hasMessageContaining("not a taylormlp release");
+        // garbage bytes
+        Path junk = dir.resolve("junk.safetensors");
+        byte[] bytes = new byte[4096];
+        new java.util.Random(1).nextBytes(bytes);
+        Files.write(junk, bytes);
+        assertThatThrownBy(() -> Audit.run(junk, null, null, TEXT, out, 1, quick(Set.of()), null)).isInstanceOf(ModelFormatException.class);
+        // a truncated release
+        Path cut = dir.resolve("cut.safetensors");
+        byte[] full = Files.readAllBytes(published);
+        Files.write(cut, Arrays.copyOf(full, full.length / 2));
+        assertThatThrownBy(() -> Audit.run(cut, null, null, TEXT, out, 1, quick(Set.of()), null)).isInstanceOf(ModelFormatException.class);
+        // a damaged header (JSON)
+        Path hdr = dir.resolve("hdr.safetensors");
+        byte[] h = full.clone();
+        for (int i = 8; i < 40; i++) h[i] = '#';
+        Files.write(hdr, h);
+        assertThatThrownBy(() -> Audit.run(hdr, null, null, TEXT, out, 1, quick(Set.of()), null)).isInstanceOf(ModelFormatException.class);
+        // the CLI reports these as errors (exit 1), not crashes
+        assertThat(Main.execute("audit", junk.toString(), "--out", out.toString(), "--attacks", "zero_query")).isEqualTo(1);
+        assertThat(Main.execute("audit", MODEL.toString(), "--out", out.toString(), "--attacks", "zero_query")).isEqualTo(1);
+    }
+}
