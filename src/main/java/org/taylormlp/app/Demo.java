@@ -54,7 +54,7 @@ public final class Demo {
             int order = o.order() != null ? o.order() : Protection.DEFAULT_ORDER;
             String rule = o.select() != null ? o.select() : Protection.DEFAULT_RULE;
             Protection.Result r = Protection.run(orig.model(), orig.transformer().weightBytesPerToken(), stats, rule, order,
-                    null, Protection.defaultOptions(rule), release, null);
+                    null, Protection.defaultOptions(orig.model().config().activation()), release, null);
             out.println("== 3. protect");
             out.print(r.report().lines().filter(l -> !l.startsWith("  layer")).map(l -> "   " + l + "\n").reduce("", String::concat));
 

@@ -45,7 +45,7 @@ public final class ProtectCommand implements Runnable {
     Double targetSlowdown;
 
     @Option(names = "--clamp", paramLabel = "C", description = {"out-of-range policy: clip |t| = |g - z0|/r to C at run time;",
-            "0 = evaluate the polynomial as is (default: 0.9/M for radius:M, i.e. 90 % of the convergence radius; 0 for paper:K)"})
+            "0 = evaluate the polynomial as is (default: 1 = 90 % of the convergence radius for SiLU/GELU-tanh; 0 for GELU-erf)"})
     Float clamp;
 
     @Option(names = "--hide-z0", description = "do not publish the expansion points (they are folded into the biases anyway)")
@@ -63,7 +63,7 @@ public final class ProtectCommand implements Runnable {
         try (Engine e = opts.open()) {
             CalibrationStats stats = calib.file != null ? CalibrationFile.load(calib.file)
                     : CalibrateCommand.calibrate(e, calib.text, maxTokens);
-            Protector.Options po = new Protector.Options(clamp != null ? clamp : Protection.autoClamp(select), !hideZ0, td);
+            Protector.Options po = new Protector.Options(clamp != null ? clamp : Protection.autoClamp(e.model().config().activation()), !hideZ0, td);
             Protection.Result r;
             try (Progress bar = Progress.start("protect", e.model().config().nLayers())) {
                 r = Protection.run(e.model(), e.transformer().weightBytesPerToken(), stats, select, order, targetSlowdown, po, out, l -> bar.stepTo(l + 1L));

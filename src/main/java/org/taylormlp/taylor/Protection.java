@@ -19,26 +19,18 @@ public final class Protection {
     public static final double CLAMP_RADIUS_FRACTION = 0.9;
 
     /**
-     * The default out-of-range policy: for {@code radius:M} the runtime clips t = (g − z0)/r to ±0.9/M. Since the
-     * rule guarantees r = h ≤ M·R, this means |g − z0| ≤ 0.9·h/M ≤ 0.9·R: activations far outside the calibrated
-     * range are never fed to the series beyond 90 % of its radius of convergence, where it would diverge; inside
-     * that the polynomial is used as is (so in-range behaviour is unchanged).
-     * For {@code paper:K} (no radius guarantee) the polynomial is evaluated as is, as in the paper.
+     * The default out-of-range policy: for activations with a finite radius of convergence the runtime clips
+     * t = (g − z0)/r to ±1, and since r = 0.9·R (see {@link Selection}) this means an activation input is never fed
+     * to the series beyond 90 % of its radius of convergence, where the partial sums would diverge; inside that the
+     * polynomial is used as is, so in-range behaviour is unchanged. GELU-erf is entire: no clipping.
      */
-    public static float autoClamp(String rule) {
-        String r = rule.trim().toLowerCase(java.util.Locale.ROOT);
-        if (!r.startsWith("radius:")) return 0f;
-        try {
-            double m = Double.parseDouble(r.substring("radius:".length()));
-            return m > 0 ? (float) (CLAMP_RADIUS_FRACTION / m) : 0f;
-        } catch (NumberFormatException e) {
-            throw new TaylorMlpException("bad number in selection rule '" + rule + "'");
-        }
+    public static float autoClamp(ModelConfig.Activation act) {
+        return act == ModelConfig.Activation.GELU_ERF ? 0f : 1f;
     }
 
-    /** Writer options of the default preset for {@code rule}: F32 coefficients, z0 published, {@link #autoClamp}. */
-    public static Protector.Options defaultOptions(String rule) {
-        return new Protector.Options(autoClamp(rule), true, org.taylormlp.tensor.DType.F32);
+    /** Writer options of the default preset: F32 coefficients, z0 published, {@link #autoClamp}. */
+    public static Protector.Options defaultOptions(ModelConfig.Activation act) {
+        return new Protector.Options(autoClamp(act), true, org.taylormlp.tensor.DType.F32);
     }
 
     public record Result(Protector.Summary summary, Selection.Plan plan, double predictedSlowdown, String report) {}

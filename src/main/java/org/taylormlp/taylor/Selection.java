@@ -18,7 +18,9 @@ import java.util.Locale;
  *       h_j ≤ M · R(z0_j), where R is the activation's radius of convergence around z0 (SiLU: √(z0² + π²)).
  *       With M &lt; 1 the series converges on the whole calibrated range and on a margin of (1/M − 1)·h beyond it.</li>
  * </ul>
- * The scale r_j = h_j normalises t = (g − z0)/r to [−1, 1] on the calibrated range.
+ * The scale r_j normalises t = (g − z0)/r_j: for activations with a finite radius of convergence R_j (SiLU,
+ * GELU-tanh) r_j = 0.9·R_j, so |t| ≤ 1 is exactly the region where the series is evaluated safely and the runtime can
+ * clip t to ±1 (the default out-of-range policy); for entire activations (GELU-erf) r_j is the calibrated half-range.
  */
 public final class Selection {
     private Selection() {}
@@ -100,8 +102,9 @@ public final class Selection {
             int j = chosen[i];
             z0[i] = midpoint(s, l, j);
             double h = halfRange(s, l, j);
-            scale[i] = safeScale(h, z0[i]);
-            double ratio = h / ConvergenceRadius.radius(act, z0[i]);
+            double radius = ConvergenceRadius.radius(act, z0[i]);
+            scale[i] = Double.isFinite(radius) ? Protection.CLAMP_RADIUS_FRACTION * radius : safeScale(h, z0[i]);
+            double ratio = h / radius;
             if (ratio > worstRatio) {
                 worstRatio = ratio;
                 worst = i;

@@ -31,7 +31,7 @@ class DefaultPresetFidelityTest {
         try (Engine original = Engine.open(TestFiles.model(model), null, 2, 512)) {
             CalibrationStats s = ReleaseFixtures.calibrate(original, 20000);
             Selection.Plan plan = ReleaseFixtures.plan(original, s, Protection.DEFAULT_RULE, Protection.DEFAULT_ORDER);
-            Protector.Summary sum = Protector.protect(original.model(), plan, Protection.defaultOptions(Protection.DEFAULT_RULE), release, null);
+            Protector.Summary sum = Protector.protect(original.model(), plan, Protection.defaultOptions(original.model().config().activation()), release, null);
             assertThat(sum.protectedNeurons()).isPositive();
             try (Engine rel = Engine.open(release, null, 2, 512)) {
                 var tok = original.model().tokenizer();

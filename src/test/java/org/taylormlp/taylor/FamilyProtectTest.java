@@ -21,11 +21,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FamilyProtectTest {
     /**
      * Random-weight models have much wider gate pre-activation ranges than trained ones, so the default radius:0.5
-     * protects almost nothing there; radius:0.7 with N = 24 (and the default clamp at 90 % of the radius) protects a
-     * share of every layer while keeping the tokens.
+     * protects almost nothing there; radius:0.9 with N = 48 (and the default clip at 90 % of
+     * the radius) protects a share of each model while keeping the tokens.
      */
-    static final String RULE = "radius:0.7";
-    static final int ORDER = 24;
+    static final String RULE = "radius:0.9";
+    static final int ORDER = 48;
 
     @TempDir
     Path dir;
@@ -40,7 +40,7 @@ class FamilyProtectTest {
             List<int[]> calib = SelfText.sample(orig, 8192, 100);
             CalibrationStats s = Calibrator.calibrate(orig.transformer(), calib, 0, 256, null);
             Selection.Plan plan = Selection.select(RULE, s, orig.model().config().activation(), ORDER);
-            Protector.Summary sum = Protector.protect(orig.model(), plan, Protection.defaultOptions(RULE), release, null);
+            Protector.Summary sum = Protector.protect(orig.model(), plan, Protection.defaultOptions(orig.model().config().activation()), release, null);
             try (Engine rel = Engine.open(release, null, 1, 256)) {
                 List<int[]> held = SelfText.sample(orig, 2048, 9000);
                 Fidelity.TeacherForced tf = Fidelity.teacherForced(orig.transformer(), rel.transformer(), held, null);

@@ -32,7 +32,7 @@ class ReleaseRoundTripTest {
         try (Engine e = Engine.open(model, null, 1, 256)) {
             CalibrationStats s = ReleaseFixtures.calibrate(e, 4000);
             Protector.protect(e.model(), ReleaseFixtures.plan(e, s, Protection.DEFAULT_RULE, Protection.DEFAULT_ORDER),
-                    Protection.defaultOptions(Protection.DEFAULT_RULE), release, null);
+                    Protection.defaultOptions(e.model().config().activation()), release, null);
             var tok = e.model().tokenizer();
             int[] prompt = tok.encode("Once upon a time", true);
             int[] ids = new Generator(e.transformer(), tok).generate(prompt, 40, Sampler.greedy(), null).tokens();
