@@ -13,7 +13,7 @@ public final class Protection {
     private Protection() {}
 
     public static final int DEFAULT_ORDER = 16;
-    public static final String DEFAULT_RULE = "radius:0.5";
+    public static final String DEFAULT_RULE = "radius:0.7";
 
     /** Fraction of the convergence radius at which {@link #autoClamp} clips |g − z0|. */
     public static final double CLAMP_RADIUS_FRACTION = 0.9;
