@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 /** The {@code taylormlp} command. Each subcommand parses options and calls library code. */
 @Command(name = "taylormlp", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Release LLMs as Taylor-series parameters (TaylorMLP) and run them on the CPU.",
-        subcommands = {GenerateCommand.class, InspectCommand.class, CalibrateCommand.class, ProtectCommand.class, EvalCommand.class})
+        subcommands = {GenerateCommand.class, InspectCommand.class, CalibrateCommand.class, ProtectCommand.class, EvalCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     public static final String VERSION = org.taylormlp.Version.VERSION;
 
