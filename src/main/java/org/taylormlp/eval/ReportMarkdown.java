@@ -84,17 +84,20 @@ final class ReportMarkdown {
         JsonNode s = r.path("speed");
         if (!s.isMissingNode()) {
             sb.append(String.format("%n## Speed%n%nPrefill of %d random tokens and decode of %d tokens from an empty context, %d "
-                            + "repetitions alternating original and release after a warm-up; medians (± sd).%n%n",
+                            + "repetitions alternating original and release after a warm-up; medians (± sd) and the best repetition. "
+                            + "Slowdowns compare the best repetitions (the least disturbed by other load); the ratio of medians is in "
+                            + "brackets.%n%n",
                     s.path("prompt_tokens").asInt(), s.path("gen_tokens").asInt(), s.path("repetitions").asInt()));
-            sb.append("| | prefill tok/s | decode tok/s | weight bytes/token |\n| --- | ---: | ---: | ---: |\n");
-            sb.append(String.format("| original | %s ± %s | %s ± %s | %,d |%n", fmt(s.path("prefill_tps_original").asDouble(), 1),
-                    fmt(s.path("prefill_tps_original_sd").asDouble(), 1), fmt(s.path("decode_tps_original").asDouble(), 1),
-                    fmt(s.path("decode_tps_original_sd").asDouble(), 1), s.path("weight_bytes_per_token_original").asLong()));
-            sb.append(String.format("| release | %s ± %s | %s ± %s | %,d |%n", fmt(s.path("prefill_tps_release").asDouble(), 1),
-                    fmt(s.path("prefill_tps_release_sd").asDouble(), 1), fmt(s.path("decode_tps_release").asDouble(), 1),
-                    fmt(s.path("decode_tps_release_sd").asDouble(), 1), s.path("weight_bytes_per_token_release").asLong()));
-            sb.append(String.format("| slowdown | %sx | %sx (predicted %sx) | |%n", fmt(s.path("slowdown_prefill").asDouble(), 2),
-                    fmt(s.path("slowdown_decode").asDouble(), 2), fmt(s.path("slowdown_predicted_bytes").asDouble(), 2)));
+            sb.append("| | prefill tok/s median ± sd (best) | decode tok/s median ± sd (best) | weight bytes/token |\n| --- | ---: | ---: | ---: |\n");
+            for (String m : new String[]{"original", "release"}) {
+                sb.append(String.format("| %s | %s ± %s (%s) | %s ± %s (%s) | %,d |%n", m, fmt(s.path("prefill_tps_" + m).asDouble(), 1),
+                        fmt(s.path("prefill_tps_" + m + "_sd").asDouble(), 1), fmt(s.path("prefill_tps_" + m + "_best").asDouble(), 1),
+                        fmt(s.path("decode_tps_" + m).asDouble(), 1), fmt(s.path("decode_tps_" + m + "_sd").asDouble(), 1),
+                        fmt(s.path("decode_tps_" + m + "_best").asDouble(), 1), s.path("weight_bytes_per_token_" + m).asLong()));
+            }
+            sb.append(String.format("| slowdown | %sx (%sx) | %sx (%sx); predicted %sx | |%n", fmt(s.path("slowdown_prefill").asDouble(), 2),
+                    fmt(s.path("slowdown_prefill_median").asDouble(), 2), fmt(s.path("slowdown_decode").asDouble(), 2),
+                    fmt(s.path("slowdown_decode_median").asDouble(), 2), fmt(s.path("slowdown_predicted_bytes").asDouble(), 2)));
         }
 
         JsonNode sw = r.path("sweep");
