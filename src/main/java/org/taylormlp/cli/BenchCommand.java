@@ -37,7 +37,7 @@ public final class BenchCommand implements Runnable {
     String format = "md";
 
     @Option(names = "--bandwidth-mib", paramLabel = "MIB", description = "buffer for the bandwidth measurement (default: ${DEFAULT-VALUE})")
-    int bandwidthMib = 512;
+    int bandwidthMib = 256;
 
     @Override
     public void run() {

@@ -78,8 +78,8 @@ public final class EvalCommand implements Runnable {
     @Option(names = "--calibration", paramLabel = "FILE", description = "calibration statistics for the sweep (taylormlp calibrate)")
     Path calibration;
 
-    @Option(names = "--select", paramLabel = "RULE", description = "selection rule for the sweep (default: the release's)")
-    String select;
+    @Option(names = "--select", split = ";", paramLabel = "RULE;...", description = "selection rule(s) for the sweep, ';'-separated (default: the release's)")
+    List<String> select = new ArrayList<>();
 
     @Option(names = "--sweep-tokens", paramLabel = "T", description = "teacher-forcing tokens per sweep point (default: ${DEFAULT-VALUE})")
     long sweepTokens = 4096;

@@ -47,23 +47,37 @@ public final class Bench {
                 ReleaseReader.Info info = ReleaseReader.info(e.model());
                 String type = info != null ? "release N=" + info.order() : e.model().format() + " " + dtypeOf(e);
                 long bpt = t.weightBytesPerToken();
-                double bw = Speed.readBandwidth(k, o.bandwidthBytes(), 3);
+                System.gc(); // let go of the previous group's heap before the high-water mark is reset
+                Speed.resetPeakRss(); // peak RSS per thread group, without earlier groups' bandwidth buffers
                 // warm-up (JIT, page cache)
                 if (o.prompt() > 0) Speed.prefillSeconds(t, Speed.randomTokens(o.prompt(), vocab, 1));
                 if (o.gen() > 0) Speed.decodeSeconds(t, Speed.randomTokens(Math.min(o.gen(), 16), vocab, 2));
+                Speed.Stats pp = null, tg = null;
+                long rssPp = -1, rssTg = -1;
                 if (o.prompt() > 0) {
                     double[] s = new double[o.repetitions()];
                     for (int r = 0; r < s.length; r++) s[r] = o.prompt() / Speed.prefillSeconds(t, Speed.randomTokens(o.prompt(), vocab, 100 + r));
-                    Row row = new Row(model.getFileName().toString(), type, fileBytes, e.model().parameterCount(), e.kernels().name(),
-                            "pp" + o.prompt(), k, o.prompt(), o.repetitions(), Speed.Stats.of(s), Speed.peakRssBytes(), bpt, bw, Double.NaN);
-                    rows.add(row);
-                    if (each != null) each.accept(row);
+                    pp = Speed.Stats.of(s);
+                    rssPp = Speed.peakRssBytes();
                 }
                 if (o.gen() > 0) {
                     double[] s = new double[o.repetitions()];
                     for (int r = 0; r < s.length; r++) s[r] = o.gen() / Speed.decodeSeconds(t, Speed.randomTokens(o.gen(), vocab, 200 + r));
-                    Row row = new Row(model.getFileName().toString(), type, fileBytes, e.model().parameterCount(), e.kernels().name(),
-                            "tg" + o.gen(), k, o.gen(), o.repetitions(), Speed.Stats.of(s), Speed.peakRssBytes(), bpt, bw, bw / bpt);
+                    tg = Speed.Stats.of(s);
+                    rssTg = Speed.peakRssBytes();
+                }
+                // bandwidth last, so that its buffer is not in the peak RSS reported above
+                double bw = Speed.readBandwidth(k, o.bandwidthBytes(), 3);
+                String name = model.getFileName().toString();
+                if (pp != null) {
+                    Row row = new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), "pp" + o.prompt(), k,
+                            o.prompt(), o.repetitions(), pp, rssPp, bpt, bw, Double.NaN);
+                    rows.add(row);
+                    if (each != null) each.accept(row);
+                }
+                if (tg != null) {
+                    Row row = new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), "tg" + o.gen(), k,
+                            o.gen(), o.repetitions(), tg, rssTg, bpt, bw, bw / bpt);
                     rows.add(row);
                     if (each != null) each.accept(row);
                 }

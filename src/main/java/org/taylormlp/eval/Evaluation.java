@@ -47,7 +47,7 @@ public final class Evaluation {
                           Path calibrationText, long calibrationTokens, long maxTokens, int window,
                           int prompts, int promptTokens, int greedyTokens,
                           List<String> tasks, Path taskData, int taskItems, int gsm8kTokens, List<String> mmluSubjects,
-                          List<Integer> orders, Path calibration, String select, long sweepTokens,
+                          List<Integer> orders, Path calibration, List<String> select, long sweepTokens,
                           int speedPrompt, int speedGen, int speedReps, int threads, Path out, boolean resume, boolean plots) {}
 
     /** Runs everything and returns report.json's content. */
@@ -104,8 +104,11 @@ public final class Evaluation {
                 JsonNode n = cp.section("fidelity-" + i, key, () -> {
                     int[] stream = h.stream(tok, o.maxTokens());
                     Fidelity.TeacherForced tf;
+                    RangeProbe probe = RangeProbe.attach(tb);
                     try (Progress bar = Progress.start("fidelity " + h.file().getFileName(), stream.length)) {
                         tf = Fidelity.teacherForced(ta, tb, stream, window, tok.bosId(), bar::stepTo, null);
+                    } finally {
+                        probe.detach();
                     }
                     ObjectNode d = JSON.createObjectNode();
                     d.put("file", h.file().toString());
@@ -115,6 +118,13 @@ public final class Evaluation {
                     d.put("stream_tokens", stream.length);
                     d.put("windows", Fidelity.windows(stream.length, window).size());
                     putTf(d, tf);
+                    if (probe.count > 0) {
+                        ObjectNode ti = d.putObject("taylor_inputs");
+                        ti.put("values", probe.count);
+                        ti.put("fraction_outside_calibrated_range", (double) probe.outside1 / probe.count);
+                        ti.put("fraction_beyond_twice_the_range", (double) probe.outside2 / probe.count);
+                        ti.put("max_abs_t", probe.maxAbs);
+                    }
                     return d;
                 });
                 dataNodes.add(n);
@@ -169,16 +179,19 @@ public final class Evaluation {
             // ---- sweep over N --------------------------------------------------------------------------------
             if (!o.orders().isEmpty()) {
                 CalibrationStats stats = CalibrationFile.load(o.calibration());
-                String rule = o.select() != null ? o.select() : info != null ? info.selection() : Protection.DEFAULT_RULE;
+                List<String> rules = o.select() != null && !o.select().isEmpty() ? o.select()
+                        : List.of(info != null ? info.selection() : Protection.DEFAULT_RULE);
                 ArrayNode sweep = report.putArray("sweep");
-                report.put("sweep_selection", rule);
+                report.put("sweep_selection", String.join(", ", rules));
                 HeldOut h = held.isEmpty() ? null : held.get(0);
                 if (h == null) throw new TaylorMlpException("--orders needs a --data file for the fidelity part of the sweep");
                 int[] stream = h.stream(tok, o.sweepTokens());
-                for (int n : o.orders()) {
-                    String key = "sweep|" + n + "|" + rule + "|" + identity(o.calibration()) + "|" + h.describe() + "|" + o.sweepTokens()
-                            + "|" + o.speedPrompt() + "|" + o.speedGen() + "|" + o.speedReps() + "|" + o.threads() + "|w" + window;
-                    sweep.add(cp.section("sweep-" + n, key, () -> sweepPoint(a, n, rule, stats, stream, window, tok, o, ctx)));
+                for (String rule : rules) {
+                    for (int n : o.orders()) {
+                        String key = "sweep|" + n + "|" + rule + "|" + identity(o.calibration()) + "|" + h.describe() + "|" + o.sweepTokens()
+                                + "|" + o.speedPrompt() + "|" + o.speedGen() + "|" + o.speedReps() + "|" + o.threads() + "|w" + window;
+                        sweep.add(cp.section("sweep-" + rule + "-N" + n, key, () -> sweepPoint(a, n, rule, stats, stream, window, tok, o, ctx)));
+                    }
                 }
             }
             report.put("machine_load_start", loadStart);
@@ -315,6 +328,39 @@ public final class Evaluation {
         report.put("perplexity_release", Math.exp(nllB / pos));
     }
 
+    /**
+     * Counts the normalised Taylor inputs t = (g − z0)/r of a release's protected neurons: |t| ≤ 1 is the calibrated
+     * range; beyond it the truncated series is extrapolating (and beyond the convergence radius, diverging).
+     */
+    static final class RangeProbe {
+        final List<org.taylormlp.nn.FeedForward> attached = new ArrayList<>();
+        long count, outside1, outside2;
+        double maxAbs;
+
+        static RangeProbe attach(Transformer t) {
+            RangeProbe p = new RangeProbe();
+            for (int l = 0; l < t.config().nLayers(); l++) {
+                if (t.feedForward(l) instanceof org.taylormlp.taylor.TaylorFeedForward f) {
+                    f.setProbe((v, off, len) -> {
+                        for (int i = off; i < off + len; i++) {
+                            double a = Math.abs(v[i]);
+                            p.count++;
+                            if (a > 1) p.outside1++;
+                            if (a > 2) p.outside2++;
+                            if (a > p.maxAbs) p.maxAbs = a;
+                        }
+                    });
+                    p.attached.add(f);
+                }
+            }
+            return p;
+        }
+
+        void detach() {
+            for (var f : attached) f.setProbe(null);
+        }
+    }
+
     // ================================================================================================ tasks
 
     static ObjectNode task(String task, Options o, Tokenizer tok, Transformer ta, Transformer tb, int ctx) {
@@ -446,7 +492,12 @@ public final class Evaluation {
 
     static ObjectNode sweepPoint(Engine a, int order, String rule, CalibrationStats stats, int[] stream, int window, Tokenizer tok,
                                  Options o, int ctx) {
-        Path tmp = o.out().resolve(".sweep-N" + order + ".safetensors");
+        Path tmp;
+        try {
+            tmp = Files.createTempFile("taylormlp-sweep-N" + order + "-", ".safetensors");
+        } catch (IOException e) {
+            throw new TaylorMlpException("cannot create a temporary release file: " + e.getMessage(), e);
+        }
         TempFiles.register(tmp);
         try {
             Protection.Result pr = Protection.run(a.model(), a.transformer().weightBytesPerToken(), stats, rule, order, null,

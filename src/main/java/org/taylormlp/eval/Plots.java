@@ -54,31 +54,46 @@ public final class Plots {
         }
         JsonNode sw = report.path("sweep");
         if (sw.size() > 0) {
-            int n = sw.size();
-            double[] x = new double[n], sd = new double[n], sp = new double[n], pred = new double[n], agr = new double[n],
-                    kl = new double[n], klMax = new double[n], dl = new double[n];
-            for (int i = 0; i < n; i++) {
-                JsonNode p = sw.get(i);
-                x[i] = p.path("order").asDouble();
-                sd[i] = p.path("slowdown").asDouble(Double.NaN);
-                sp[i] = p.path("slowdown_prefill").asDouble(Double.NaN);
-                pred[i] = p.path("slowdown_predicted").asDouble(p.path("slowdown_predicted_cost_model").asDouble(Double.NaN));
-                agr[i] = p.path("teacher_forced_agreement").asDouble(Double.NaN);
-                kl[i] = p.path("kl_mean").asDouble(Double.NaN);
-                klMax[i] = p.path("kl_max").asDouble(Double.NaN);
-                dl[i] = p.path("max_abs_logit_diff").asDouble(Double.NaN);
+            Map<String, List<JsonNode>> byRule = new LinkedHashMap<>();
+            for (JsonNode p : sw) byRule.computeIfAbsent(p.path("selection").asText(), k -> new ArrayList<>()).add(p);
+            boolean one = byRule.size() == 1;
+            List<Charts.Line> slow = new ArrayList<>(), agree = new ArrayList<>(), div = new ArrayList<>();
+            for (Map.Entry<String, List<JsonNode>> e : byRule.entrySet()) {
+                List<JsonNode> ps = e.getValue();
+                int n = ps.size();
+                double[] x = new double[n], sd = new double[n], sp = new double[n], pred = new double[n], agr = new double[n],
+                        kl = new double[n], klMax = new double[n], dl = new double[n];
+                for (int i = 0; i < n; i++) {
+                    JsonNode p = ps.get(i);
+                    x[i] = p.path("order").asDouble();
+                    sd[i] = p.path("slowdown").asDouble(Double.NaN);
+                    sp[i] = p.path("slowdown_prefill").asDouble(Double.NaN);
+                    pred[i] = p.path("slowdown_predicted").asDouble(p.path("slowdown_predicted_cost_model").asDouble(Double.NaN));
+                    agr[i] = p.path("teacher_forced_agreement").asDouble(Double.NaN);
+                    kl[i] = p.path("kl_mean").asDouble(Double.NaN);
+                    klMax[i] = p.path("kl_max").asDouble(Double.NaN);
+                    dl[i] = p.path("max_abs_logit_diff").asDouble(Double.NaN);
+                }
+                String r = one ? "" : " (" + e.getKey() + ")";
+                slow.add(new Charts.Line("decode, measured" + r, x, sd));
+                if (one) slow.add(new Charts.Line("prefill, measured", x, sp));
+                slow.add(new Charts.Line("predicted (weight bytes/token)" + r, x, pred));
+                agree.add(new Charts.Line(one ? "agreement" : e.getKey(), x, agr));
+                div.add(new Charts.Line("mean KL (nats)" + r, x, kl));
+                if (one) {
+                    div.add(new Charts.Line("max KL (nats)", x, klMax));
+                    div.add(new Charts.Line("max |logit diff|", x, dl));
+                }
             }
             String sel = report.path("sweep_selection").asText();
-            Charts.xy(dir.resolve("slowdown_vs_order.png"), "Slowdown vs Taylor order N (" + sel + ")", "order N", "slowdown (x)",
-                    List.of(new Charts.Line("decode, measured", x, sd), new Charts.Line("prefill, measured", x, sp),
-                            new Charts.Line("predicted (weight bytes/token)", x, pred)), false);
+            Charts.xy(dir.resolve("slowdown_vs_order.png"), "Slowdown vs Taylor order N" + (one ? " (" + sel + ")" : ""), "order N",
+                    "slowdown (x)", slow, false);
             files.add("slowdown_vs_order.png");
-            Charts.xy(dir.resolve("agreement_vs_order.png"), "Teacher-forced argmax agreement vs N (" + sel + ")", "order N",
-                    "agreement", List.of(new Charts.Line("agreement", x, agr)), false);
+            Charts.xy(dir.resolve("agreement_vs_order.png"), "Teacher-forced argmax agreement vs N" + (one ? " (" + sel + ")" : ""),
+                    "order N", "agreement", agree, false);
             files.add("agreement_vs_order.png");
-            Charts.xy(dir.resolve("kl_vs_order.png"), "Divergence from the original vs N (" + sel + ")", "order N", "log scale",
-                    List.of(new Charts.Line("mean KL (nats)", x, kl), new Charts.Line("max KL (nats)", x, klMax),
-                            new Charts.Line("max |logit diff|", x, dl)), true);
+            Charts.xy(dir.resolve("kl_vs_order.png"), "Divergence from the original vs N" + (one ? " (" + sel + ")" : ""), "order N",
+                    one ? "log scale" : "mean KL(original||release), nats", div, true);
             files.add("kl_vs_order.png");
         }
         return files;

@@ -50,6 +50,19 @@ final class ReportMarkdown {
                     sci(d.path("kl_mean").asDouble()), sci(d.path("kl_max").asDouble()), sci(d.path("max_abs_logit_diff").asDouble()),
                     fmt(d.path("perplexity_original").asDouble(), 4), fmt(d.path("perplexity_release").asDouble(), 4)));
         }
+        boolean header = false;
+        for (JsonNode d : r.path("data")) {
+            JsonNode ti = d.path("taylor_inputs");
+            if (ti.isMissingNode()) continue;
+            if (!header) {
+                sb.append("\nTaylor inputs t = (g − z0)/r of the protected neurons on this text (|t| ≤ 1 is the calibrated range):\n\n"
+                        + "| file | values | fraction abs t > 1 | fraction abs t > 2 | max abs t |\n| --- | ---: | ---: | ---: | ---: |\n");
+                header = true;
+            }
+            sb.append(String.format("| %s | %d | %s | %s | %s |%n", java.nio.file.Path.of(d.path("file").asText()).getFileName(),
+                    ti.path("values").asLong(), sci(ti.path("fraction_outside_calibrated_range").asDouble()),
+                    sci(ti.path("fraction_beyond_twice_the_range").asDouble()), fmt(ti.path("max_abs_t").asDouble(), 2)));
+        }
         JsonNode g = r.path("greedy");
         if (!g.isMissingNode()) {
             sb.append(String.format("%nGreedy continuations: %d prompts (the first %d tokens of held-out paragraphs, round-robin over the "
@@ -102,13 +115,13 @@ final class ReportMarkdown {
 
         JsonNode sw = r.path("sweep");
         if (sw.size() > 0) {
-            sb.append("\n## Sweep over the Taylor order N\n\nRe-protected from `").append(o.calibration()).append("` with selection `")
+            sb.append("\n## Sweep over the Taylor order N\n\nRe-protected from `").append(o.calibration()).append("` with selection(s) `")
                     .append(r.path("sweep_selection").asText()).append("` for every N; fidelity on the first --data file (--sweep-tokens ")
                     .append(o.sweepTokens()).append("); slowdowns are measured medians, predicted = release/original weight bytes per token.\n\n");
-            sb.append("| N | protected | agreement | KL mean | KL max | max abs dlogit | ppl release (orig) | decode slowdown | prefill slowdown | predicted |\n");
-            sb.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+            sb.append("| selection | N | protected | agreement | KL mean | KL max | max abs dlogit | ppl release (orig) | decode slowdown | prefill slowdown | predicted |\n");
+            sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
             for (JsonNode p : sw) {
-                sb.append(String.format("| %d | %d / %d | %s | %s | %s | %s | %s (%s) | %s | %s | %s |%n", p.path("order").asInt(),
+                sb.append(String.format("| %s | %d | %d / %d | %s | %s | %s | %s | %s (%s) | %s | %s | %s |%n", p.path("selection").asText(), p.path("order").asInt(),
                         p.path("protected_neurons").asLong(), p.path("total_neurons").asLong(),
                         fmt(p.path("teacher_forced_agreement").asDouble(), 5), sci(p.path("kl_mean").asDouble()),
                         sci(p.path("kl_max").asDouble()), sci(p.path("max_abs_logit_diff").asDouble()),

@@ -86,31 +86,44 @@ public final class Speed {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     /**
+     * Resets the peak-RSS high-water mark of this process (writes 5 to /proc/self/clear_refs, Linux 4.0+), so that a
+     * later {@link #peakRssBytes()} reflects only what came after. Returns false where that is not possible.
+     */
+    public static boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
      * Measures memory read bandwidth in bytes/s: {@code threads} threads each sum their own slice of
      * {@code bytes / threads} bytes of floats with vector loads (four independent accumulators); the best of
-     * {@code reps} timed passes after one warm-up pass. Use a buffer well beyond the last-level cache.
+     * {@code reps} timed passes after one warm-up pass. The buffer is off-heap and freed on return. Use a buffer well
+     * beyond the last-level cache.
      */
     public static double readBandwidth(int threads, long bytes, int reps) {
         int k = Math.max(1, threads);
-        long perThread = Math.max(S.length() * 4L * 4, bytes / k / 4);
-        perThread -= perThread % (S.length() * 4L);
-        if (perThread > Integer.MAX_VALUE - 64) perThread = (Integer.MAX_VALUE - 64) - (Integer.MAX_VALUE - 64) % (S.length() * 4L);
-        float[][] slices = new float[k][];
-        for (int i = 0; i < k; i++) {
-            slices[i] = new float[(int) perThread];
-            java.util.Arrays.fill(slices[i], 1f + i);
-        }
+        long chunk = (long) S.length() * 4 * 4; // bytes per loop iteration
+        long perThread = Math.max(chunk, bytes / k / chunk * chunk);
         ExecutorService pool = Executors.newFixedThreadPool(k, r -> {
             Thread th = new Thread(r, "bandwidth");
             th.setDaemon(true);
             return th;
         });
-        try {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            java.lang.foreign.MemorySegment[] slices = new java.lang.foreign.MemorySegment[k];
+            for (int i = 0; i < k; i++) {
+                slices[i] = arena.allocate(perThread, 64);
+                slices[i].fill((byte) (1 + i));
+            }
             double best = Double.MAX_VALUE;
             double sink = 0;
             for (int rep = 0; rep <= Math.max(1, reps); rep++) {
                 List<Callable<Double>> jobs = new ArrayList<>();
-                for (float[] s : slices) jobs.add(() -> sum(s));
+                for (java.lang.foreign.MemorySegment seg : slices) jobs.add(() -> sum(seg));
                 long t0 = System.nanoTime();
                 List<Future<Double>> fs = pool.invokeAll(jobs);
                 for (Future<Double> f : fs) sink += f.get();
@@ -118,7 +131,7 @@ public final class Speed {
                 if (rep > 0) best = Math.min(best, sec);
             }
             if (sink == 42.4242) System.err.print(""); // keep the sums alive
-            return (double) perThread * 4 * k / best;
+            return (double) perThread * k / best;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.util.concurrent.CancellationException("interrupted");
@@ -129,15 +142,18 @@ public final class Speed {
         }
     }
 
-    private static double sum(float[] a) {
+    private static double sum(java.lang.foreign.MemorySegment a) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-        int step = S.length();
-        for (int i = 0; i < a.length; i += 4 * step) {
-            s0 = s0.add(FloatVector.fromArray(S, a, i));
-            s1 = s1.add(FloatVector.fromArray(S, a, i + step));
-            s2 = s2.add(FloatVector.fromArray(S, a, i + 2 * step));
-            s3 = s3.add(FloatVector.fromArray(S, a, i + 3 * step));
+        long step = S.vectorByteSize();
+        java.nio.ByteOrder bo = java.nio.ByteOrder.nativeOrder();
+        long n = a.byteSize();
+        for (long i = 0; i < n; i += 4 * step) {
+            s0 = s0.add(FloatVector.fromMemorySegment(S, a, i, bo));
+            s1 = s1.add(FloatVector.fromMemorySegment(S, a, i + step, bo));
+            s2 = s2.add(FloatVector.fromMemorySegment(S, a, i + 2 * step, bo));
+            s3 = s3.add(FloatVector.fromMemorySegment(S, a, i + 3 * step, bo));
         }
         return s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD);
     }
+
 }
