@@ -120,17 +120,20 @@ public final class EvalCommand implements Runnable {
         Evaluation.Options o = new Evaluation.Options(original, tokenizer, release, data, skip, calibrationText, calibrationTokens,
                 maxTokens, window, prompts, promptTokens, greedyTokens, ts, taskData, taskItems, gsm8kTokens, mmluSubjects,
                 orders, calibration, select, sweepTokens, speedPrompt, speedGen, speedReps, threads, out, resume, !noPlots);
-        Thread main = Thread.currentThread();
-        boolean[] finished = {false};
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
         Thread hook = new Thread(() -> {
-            if (!finished[0]) {
+            if (running.get()) {
                 System.err.println("\neval interrupted: completed sections are saved in " + out.resolve("checkpoints")
                         + "; run the same command with --resume to continue");
             }
         }, "eval-interrupt");
         Runtime.getRuntime().addShutdownHook(hook);
-        ObjectNode r = Evaluation.run(o);
-        finished[0] = true;
+        ObjectNode r;
+        try {
+            r = Evaluation.run(o);
+        } finally {
+            running.set(false);
+        }
         System.out.printf(Locale.ROOT, "teacher-forced agreement %s, KL mean %s max %s, max |dlogit| %s, ppl %s vs %s, greedy match %s, slowdown %s%n",
                 r.path("teacher_forced_agreement").asText(), r.path("kl_mean").asText(), r.path("kl_max").asText(),
                 r.path("max_abs_logit_diff").asText(), r.path("perplexity_original").asText(), r.path("perplexity_release").asText(),
@@ -142,6 +145,5 @@ public final class EvalCommand implements Runnable {
                     e.getValue().path("agreement").asDouble(), e.getValue().path("items").asInt());
         }
         System.out.println("report: " + out.resolve("report.md"));
-        if (main.isInterrupted()) System.err.println("interrupted");
     }
 }

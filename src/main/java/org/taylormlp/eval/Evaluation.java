@@ -160,7 +160,7 @@ public final class Evaluation {
             // ---- tasks ---------------------------------------------------------------------------------------
             ObjectNode tasks = report.putObject("tasks");
             for (String task : o.tasks()) {
-                String key = "task|" + task + "|" + o.taskItems() + "|" + o.mmluSubjects() + "|" + o.gsm8kTokens() + "|" + ctx;
+                String key = "task|spread|" + task + "|" + o.taskItems() + "|" + o.mmluSubjects() + "|" + o.gsm8kTokens() + "|" + ctx;
                 JsonNode n = cp.section("task-" + task, key, () -> task(task, o, tok, ta, tb, ctx));
                 tasks.set(task, n);
             }
@@ -405,6 +405,14 @@ public final class Evaluation {
         n.put("accuracy_release", r.accuracyRelease());
         n.put("agreement", r.agreement());
         n.put("chance", r.chance());
+        ArrayNode per = n.putArray("predictions"); // [id, gold, original, release]
+        for (int i = 0; i < r.items(); i++) {
+            ArrayNode x = per.addArray();
+            x.add(items.get(i).id());
+            x.add(r.gold()[i]);
+            x.add(r.predOriginal()[i]);
+            x.add(r.predRelease()[i]);
+        }
         if (task.equals("mmlu")) {
             ObjectNode subj = n.putObject("subjects");
             for (String s : o.mmluSubjects()) {

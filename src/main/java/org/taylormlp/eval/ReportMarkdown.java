@@ -117,7 +117,7 @@ final class ReportMarkdown {
         if (sw.size() > 0) {
             sb.append("\n## Sweep over the Taylor order N\n\nRe-protected from `").append(o.calibration()).append("` with selection(s) `")
                     .append(r.path("sweep_selection").asText()).append("` for every N; fidelity on the first --data file (--sweep-tokens ")
-                    .append(o.sweepTokens()).append("); slowdowns are measured medians, predicted = release/original weight bytes per token.\n\n");
+                    .append(o.sweepTokens()).append("); measured slowdowns compare the best of the repetitions (see Speed), predicted = release/original weight bytes per token.\n\n");
             sb.append("| selection | N | protected | agreement | KL mean | KL max | max abs dlogit | ppl release (orig) | decode slowdown | prefill slowdown | predicted |\n");
             sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
             for (JsonNode p : sw) {

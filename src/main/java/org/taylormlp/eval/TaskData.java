@@ -17,7 +17,8 @@ import java.util.SplittableRandom;
 
 /**
  * Evaluation tasks read from the files in {@code shared/data} (see its README): multiple-choice items scored by
- * log-likelihood (MMLU, TruthfulQA, PubMedQA) and GSM8K generation items. Prompts are zero-shot (the small
+ * log-likelihood (MMLU, TruthfulQA, PubMedQA) and GSM8K generation items. A limit of K items takes K items spread
+ * evenly over the file ({@link #spread}), not the first K. Prompts are zero-shot (the small
  * models have 256-512 tokens of context); every choice is scored as a continuation of the prompt.
  * <ul>
  *   <li>MMLU ({@code mmlu/test/SUBJECT_test.csv}, header question,choice0..3,answer 0-3):
@@ -56,8 +57,8 @@ public final class TaskData {
             List<String> h = rows.get(0);
             int q = h.indexOf("question"), a = h.indexOf("answer");
             if (q < 0 || a < 0) throw new TaylorMlpException(f + ": expected a header question,choice0..3,answer");
-            int n = 0;
-            for (int r = 1; r < rows.size() && (limitPerSubject <= 0 || n < limitPerSubject); r++) {
+            List<McItem> items = new ArrayList<>();
+            for (int r = 1; r < rows.size(); r++) {
                 List<String> row = rows.get(r);
                 if (row.size() != h.size()) throw new TaylorMlpException(f + ": row " + r + " has " + row.size() + " fields, expected " + h.size());
                 List<String> choices = new ArrayList<>();
@@ -69,9 +70,9 @@ public final class TaskData {
                     throw new TaylorMlpException(f + ": row " + r + ": answer '" + row.get(a) + "' is not 0.." + (choices.size() - 1));
                 }
                 if (gold < 0 || gold >= choices.size()) throw new TaylorMlpException(f + ": row " + r + ": answer " + gold + " out of range");
-                out.add(new McItem(subject + "/" + r, "Question: " + row.get(q).strip() + "\nAnswer:", choices, gold));
-                n++;
+                items.add(new McItem(subject + "/" + r, "Question: " + row.get(q).strip() + "\nAnswer:", choices, gold));
             }
+            out.addAll(spread(items, limitPerSubject));
         }
         return out;
     }
@@ -83,7 +84,7 @@ public final class TaskData {
         int q = h.indexOf("Question"), best = h.indexOf("Best Answer"), bad = h.indexOf("Incorrect Answers");
         if (q < 0 || best < 0 || bad < 0) throw new TaylorMlpException(csv + ": expected columns Question, Best Answer, Incorrect Answers");
         List<McItem> out = new ArrayList<>();
-        for (int r = 1; r < rows.size() && (limit <= 0 || out.size() < limit); r++) {
+        for (int r = 1; r < rows.size(); r++) {
             List<String> row = rows.get(r);
             if (row.size() <= Math.max(q, Math.max(best, bad))) continue;
             List<String> choices = new ArrayList<>();
@@ -106,7 +107,7 @@ public final class TaskData {
             }
             out.add(new McItem("truthfulqa/" + r, "Q: " + row.get(q).strip() + "\nA:", choices, gold));
         }
-        return out;
+        return spread(out, limit);
     }
 
     public static final List<String> PUBMEDQA_LABELS = List.of("yes", "no", "maybe");
@@ -115,7 +116,7 @@ public final class TaskData {
         JsonNode all = readJson(dir.resolve("ori_pqal.json"));
         JsonNode truth = readJson(dir.resolve("test_ground_truth.json"));
         List<McItem> out = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = truth.fields(); it.hasNext() && (limit <= 0 || out.size() < limit); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = truth.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             JsonNode item = all.get(e.getKey());
             if (item == null) throw new TaylorMlpException(dir + ": PMID " + e.getKey() + " of test_ground_truth.json is not in ori_pqal.json");
@@ -129,7 +130,7 @@ public final class TaskData {
             String prompt = "Abstract: " + ctx + "\nQuestion: " + item.path("QUESTION").asText().strip() + "\nAnswer:";
             out.add(new McItem("pubmedqa/" + e.getKey(), prompt, List.of(" yes", " no", " maybe"), gold));
         }
-        return out;
+        return spread(out, limit);
     }
 
     public static List<GenItem> gsm8k(Path jsonl, int limit) {
@@ -138,7 +139,6 @@ public final class TaskData {
         for (String s : read(jsonl).split("\n")) {
             line++;
             if (s.isBlank()) continue;
-            if (limit > 0 && out.size() >= limit) break;
             JsonNode n;
             try {
                 n = JSON.readTree(s);
@@ -151,6 +151,18 @@ public final class TaskData {
             String gold = normaliseNumber(answer.substring(k + 4));
             out.add(new GenItem("gsm8k/" + line, "Question: " + n.path("question").asText().strip() + "\nAnswer:", gold));
         }
+        return spread(out, limit);
+    }
+
+    /**
+     * {@code limit} items spread evenly over the whole list (indices ⌊i·size/limit⌋), in order; all when limit ≤ 0 or
+     * the list is shorter. Data files are often sorted (PubMedQA's test split starts with 20+ "yes" items), so the
+     * first K items would be a biased sample.
+     */
+    public static <T> List<T> spread(List<T> all, int limit) {
+        if (limit <= 0 || all.size() <= limit) return all;
+        List<T> out = new ArrayList<>(limit);
+        for (int i = 0; i < limit; i++) out.add(all.get((int) ((long) i * all.size() / limit)));
         return out;
     }
 

@@ -62,7 +62,7 @@ class TaskTest {
         assertThat(mmlu.get(0).gold()).isEqualTo(1);
         assertThat(mmlu.get(1).prompt()).contains("A \"quoted\" question\nspanning two lines");
         assertThat(mmlu.get(1).choices().get(3)).isEqualTo(" delta, with comma");
-        assertThat(TaskData.mmlu(d, List.of("toy"), 2)).hasSize(2);
+        assertThat(TaskData.mmlu(d, List.of("toy"), 2)).extracting(TaskData.McItem::id).containsExactly("toy/1", "toy/2");
 
         var tqa = TaskData.truthfulqa(d.resolve("truthfulqa/TruthfulQA.csv"), 0);
         assertThat(tqa).hasSize(2);
@@ -79,6 +79,14 @@ class TaskTest {
 
         var gsm = TaskData.gsm8k(d.resolve("gsm8k/test.jsonl"), 0);
         assertThat(gsm).extracting(TaskData.GenItem::gold).containsExactly("5", "1200");
+    }
+
+    @Test
+    void spreadTakesItemsEvenlyOverTheFile() {
+        List<Integer> all = java.util.stream.IntStream.range(0, 10).boxed().toList();
+        assertThat(TaskData.spread(all, 4)).containsExactly(0, 2, 5, 7);
+        assertThat(TaskData.spread(all, 0)).isEqualTo(all);
+        assertThat(TaskData.spread(all, 20)).isEqualTo(all);
     }
 
     @Test
