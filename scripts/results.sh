@@ -32,7 +32,7 @@ CALIB_TOKENS=20000
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 mvn -q -DskipTests package
 mkdir -p "$WORK" "$OUT"
-echo "started $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores" | tee "$OUT/machine.txt"
+echo "started $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores" | tee -a "$OUT/machine.txt"
 
 for model in $MODELS; do
   src=$SHARED/models/$model/$model.bin

@@ -33,7 +33,7 @@ public final class Bench {
         if (o.prompt() < 0 || o.gen() < 0) throw new IllegalArgumentException("-p and -n must be >= 0");
         if (o.prompt() == 0 && o.gen() == 0) throw new IllegalArgumentException("nothing to measure: -p 0 and -n 0");
         if (o.repetitions() < 1) throw new IllegalArgumentException("--repetitions must be >= 1");
-        List<Row> rows = new ArrayList<>();
+        List<Row> rows = new ArrayList<>(), pending = new ArrayList<>();
         long fileBytes = fileBytes(model);
         for (int k : o.threads()) {
             if (k < 1) throw new IllegalArgumentException("thread counts must be >= 1, got " + k);
@@ -66,22 +66,22 @@ public final class Bench {
                     tg = Speed.Stats.of(s);
                     rssTg = Speed.peakRssBytes();
                 }
-                // bandwidth last, so that its buffer is not in the peak RSS reported above
-                double bw = Speed.readBandwidth(k, o.bandwidthBytes(), 3);
                 String name = model.getFileName().toString();
-                if (pp != null) {
-                    Row row = new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), "pp" + o.prompt(), k,
-                            o.prompt(), o.repetitions(), pp, rssPp, bpt, bw, Double.NaN);
-                    rows.add(row);
-                    if (each != null) each.accept(row);
-                }
-                if (tg != null) {
-                    Row row = new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), "tg" + o.gen(), k,
-                            o.gen(), o.repetitions(), tg, rssTg, bpt, bw, bw / bpt);
-                    rows.add(row);
-                    if (each != null) each.accept(row);
-                }
+                if (pp != null) pending.add(new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), "pp" + o.prompt(), k,
+                        o.prompt(), o.repetitions(), pp, rssPp, bpt, Double.NaN, Double.NaN));
+                if (tg != null) pending.add(new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), "tg" + o.gen(), k,
+                        o.gen(), o.repetitions(), tg, rssTg, bpt, Double.NaN, Double.NaN));
             }
+        }
+        // bandwidth last, once per thread count, so that its buffers are in none of the peak RSS figures above
+        java.util.Map<Integer, Double> bw = new java.util.HashMap<>();
+        for (Row r : pending) {
+            double b = bw.computeIfAbsent(r.threads(), k -> Speed.readBandwidth(k, o.bandwidthBytes(), 3));
+            Row row = new Row(r.model(), r.type(), r.modelBytes(), r.params(), r.backend(), r.test(), r.threads(), r.tokens(),
+                    r.repetitions(), r.tokensPerSecond(), r.peakRssBytes(), r.bytesPerToken(), b,
+                    r.test().startsWith("tg") ? b / r.bytesPerToken() : Double.NaN);
+            rows.add(row);
+            if (each != null) each.accept(row);
         }
         return rows;
     }
