@@ -301,10 +301,10 @@ public final class Evaluation {
         d.put("perplexity_release", tf.perplexityRelease());
     }
 
-    /** Top-level fidelity numbers over all --data files: positions-weighted means, maxima, pooled perplexity. */
+    /** Top-level fidelity numbers over all --data files: positions-weighted means and maxima; perplexity of the first file. */
     static void aggregateFidelity(ObjectNode report, ArrayNode data) {
         long pos = 0;
-        double agree = 0, kl = 0, klMax = 0, maxAbs = 0, nllA = 0, nllB = 0;
+        double agree = 0, kl = 0, klMax = 0, maxAbs = 0;
         for (JsonNode d : data) {
             long p = d.path("positions").asLong();
             pos += p;
@@ -312,8 +312,6 @@ public final class Evaluation {
             kl += p * d.path("kl_mean").asDouble();
             klMax = Math.max(klMax, d.path("kl_max").asDouble());
             maxAbs = Math.max(maxAbs, d.path("max_abs_logit_diff").asDouble());
-            nllA += d.path("nll_original").asDouble();
-            nllB += d.path("nll_release").asDouble();
         }
         if (pos == 0) {
             for (String k : List.of("teacher_forced_agreement", "kl_mean", "kl_max", "max_abs_logit_diff", "perplexity_original",
@@ -324,8 +322,11 @@ public final class Evaluation {
         report.put("kl_mean", kl / pos);
         report.put("kl_max", klMax);
         report.put("max_abs_logit_diff", maxAbs);
-        report.put("perplexity_original", Math.exp(nllA / pos));
-        report.put("perplexity_release", Math.exp(nllB / pos));
+        // Perplexity pooled over different texts means little: the top-level figures are the first --data file's.
+        JsonNode first = data.get(0);
+        report.put("perplexity_original", first.path("perplexity_original").asDouble());
+        report.put("perplexity_release", first.path("perplexity_release").asDouble());
+        report.put("perplexity_file", first.path("file").asText());
     }
 
     /**

@@ -20,7 +20,7 @@ final class ReportMarkdown {
                     ri.path("order").asInt(), ri.path("selection").asText(), ri.path("protected_neurons").asLong(),
                     ri.path("total_neurons").asLong(), fmt(100 * ri.path("fraction_mlp_params_in_clear").asDouble(), 1)));
         }
-        sb.append("\n- ").append(r.path("tool").asText()).append(", ").append(r.path("threads").asInt()).append(" threads on ")
+        sb.append("\n- ").append(r.path("tool").asText()).append(", ").append(r.path("threads").asInt()).append(" thread(s) on ")
                 .append(r.path("cores").asInt()).append(" cores; load average (1/5/15 min) at start ")
                 .append(r.path("machine_load_start").asText()).append(", at end ").append(r.path("machine_load_end").asText()).append("\n\n");
 
@@ -28,7 +28,7 @@ final class ReportMarkdown {
         row(sb, "teacher-forced argmax agreement", fmt(r.path("teacher_forced_agreement").asDouble(Double.NaN), 5));
         row(sb, "KL(original‖release) mean / max (nats)", sci(r.path("kl_mean").asDouble(Double.NaN)) + " / " + sci(r.path("kl_max").asDouble(Double.NaN)));
         row(sb, "max |logit difference|", sci(r.path("max_abs_logit_diff").asDouble(Double.NaN)));
-        row(sb, "perplexity original / release", fmt(r.path("perplexity_original").asDouble(Double.NaN), 4) + " / "
+        row(sb, "perplexity original / release (first --data file)", fmt(r.path("perplexity_original").asDouble(Double.NaN), 4) + " / "
                 + fmt(r.path("perplexity_release").asDouble(Double.NaN), 4));
         row(sb, "greedy continuations identical", fmt(r.path("greedy_match_rate").asDouble(Double.NaN), 3));
         row(sb, "decode slowdown measured (predicted from bytes)", fmt(r.path("slowdown").asDouble(Double.NaN), 2) + "x ("
