@@ -24,8 +24,13 @@ public final class Charts {
         System.setProperty("java.awt.headless", "true");
     }
 
-    /** One line of an XY plot. */
-    public record Line(String name, double[] x, double[] y) {}
+    /** One line of an XY plot; lines of the same {@code group} share a colour, {@code dashed} ones are drawn dashed. */
+    public record Line(String name, double[] x, double[] y, int group, boolean dashed) {
+        public Line(String name, double[] x, double[] y) { this(name, x, y, -1, false); }
+    }
+
+    private static final java.awt.Color[] PALETTE = {new java.awt.Color(0x1f77b4), new java.awt.Color(0xd62728),
+            new java.awt.Color(0x2ca02c), new java.awt.Color(0x9467bd), new java.awt.Color(0xff7f0e), new java.awt.Color(0x8c564b)};
 
     public static void xy(Path png, String title, String xTitle, String yTitle, List<Line> lines, boolean logY) {
         XYChart c = new XYChartBuilder().width(720).height(440).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
@@ -43,7 +48,13 @@ public final class Charts {
             }
             if (xs.isEmpty()) continue;
             XYSeries s = c.addSeries(l.name(), xs, ys);
-            s.setMarker(SeriesMarkers.CIRCLE);
+            s.setMarker(l.dashed() ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);
+            if (l.group() >= 0) {
+                java.awt.Color col = PALETTE[l.group() % PALETTE.length];
+                s.setLineColor(col);
+                s.setMarkerColor(col);
+            }
+            if (l.dashed()) s.setLineStyle(org.knowm.xchart.style.lines.SeriesLines.DASH_DASH);
         }
         save(c, png);
     }

@@ -58,7 +58,9 @@ public final class Plots {
             for (JsonNode p : sw) byRule.computeIfAbsent(p.path("selection").asText(), k -> new ArrayList<>()).add(p);
             boolean one = byRule.size() == 1;
             List<Charts.Line> slow = new ArrayList<>(), agree = new ArrayList<>(), div = new ArrayList<>();
+            int group = -1;
             for (Map.Entry<String, List<JsonNode>> e : byRule.entrySet()) {
+                group++;
                 List<JsonNode> ps = e.getValue();
                 int n = ps.size();
                 double[] x = new double[n], sd = new double[n], sp = new double[n], pred = new double[n], agr = new double[n],
@@ -75,11 +77,11 @@ public final class Plots {
                     dl[i] = p.path("max_abs_logit_diff").asDouble(Double.NaN);
                 }
                 String r = one ? "" : " (" + e.getKey() + ")";
-                slow.add(new Charts.Line("decode, measured" + r, x, sd));
-                if (one) slow.add(new Charts.Line("prefill, measured", x, sp));
-                slow.add(new Charts.Line("predicted (weight bytes/token)" + r, x, pred));
-                agree.add(new Charts.Line(one ? "agreement" : e.getKey(), x, agr));
-                div.add(new Charts.Line("mean KL (nats)" + r, x, kl));
+                slow.add(new Charts.Line("decode, measured" + r, x, sd, one ? 0 : group, false));
+                if (one) slow.add(new Charts.Line("prefill, measured", x, sp, 1, false));
+                slow.add(new Charts.Line("predicted (weight bytes/token)" + r, x, pred, one ? 0 : group, true));
+                agree.add(new Charts.Line(one ? "agreement" : e.getKey(), x, agr, group, false));
+                div.add(new Charts.Line("mean KL (nats)" + r, x, kl, one ? -1 : group, false));
                 if (one) {
                     div.add(new Charts.Line("max KL (nats)", x, klMax));
                     div.add(new Charts.Line("max |logit diff|", x, dl));
