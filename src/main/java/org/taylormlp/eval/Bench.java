@@ -1,0 +1,157 @@
+package org.taylormlp.eval;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.taylormlp.app.Engine;
+import org.taylormlp.taylor.ReleaseReader;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * llama-bench-style measurements of one model file (checkpoint or release): prompt processing of {@code p} tokens
+ * ("ppP") and generation of {@code n} tokens ("tgN"), each repeated, per thread count; with the peak RSS and the
+ * decode bandwidth bound (weight bytes read per generated token ÷ read bandwidth measured here, same threads).
+ */
+public final class Bench {
+    private Bench() {}
+
+    public record Row(String model, String type, long modelBytes, long params, String backend, String test, int threads,
+                      int tokens, int repetitions, Speed.Stats tokensPerSecond, long peakRssBytes, long bytesPerToken,
+                      double bandwidthBytesPerSecond, double boundTokensPerSecond) {}
+
+    public record Options(int prompt, int gen, int[] threads, int repetitions, long bandwidthBytes) {}
+
+    public static List<Row> run(Path model, Path tokenizer, Options o, Consumer<Row> each) {
+        if (o.prompt() < 0 || o.gen() < 0) throw new IllegalArgumentException("-p and -n must be >= 0");
+        if (o.prompt() == 0 && o.gen() == 0) throw new IllegalArgumentException("nothing to measure: -p 0 and -n 0");
+        if (o.repetitions() < 1) throw new IllegalArgumentException("--repetitions must be >= 1");
+        List<Row> rows = new ArrayList<>(), pending = new ArrayList<>();
+        long fileBytes = fileBytes(model);
+        for (int k : o.threads()) {
+            if (k < 1) throw new IllegalArgumentException("thread counts must be >= 1, got " + k);
+            int ctx = Math.max(o.prompt(), o.gen()) + 1;
+            try (Engine e = Engine.open(model, tokenizer, k, ctx)) {
+                var t = e.transformer();
+                if (Math.max(o.prompt(), o.gen()) > t.maxContext()) {
+                    throw new IllegalArgumentException("-p/-n exceed the model's context of " + t.maxContext() + " tokens");
+                }
+                int vocab = t.config().vocabSize();
+                ReleaseReader.Info info = ReleaseReader.info(e.model());
+                String type = info != null ? "release N=" + info.order() : e.model().format() + " " + dtypeOf(e);
+                long bpt = t.weightBytesPerToken();
+                System.gc(); // let go of the previous group's heap before the high-water mark is reset
+                Speed.resetPeakRss(); // peak RSS per thread group, without earlier groups' bandwidth buffers
+                // warm-up (JIT, page cache)
+                if (o.prompt() > 0) Speed.prefillSeconds(t, Speed.randomTokens(o.prompt(), vocab, 1));
+                if (o.gen() > 0) Speed.decodeSeconds(t, Speed.randomTokens(Math.min(o.gen(), 16), vocab, 2));
+                Speed.Stats pp = null, tg = null;
+                long rssPp = -1, rssTg = -1;
+                if (o.prompt() > 0) {
+                    double[] s = new double[o.repetitions()];
+                    for (int r = 0; r < s.length; r++) s[r] = o.prompt() / Speed.prefillSeconds(t, Speed.randomTokens(o.prompt(), vocab, 100 + r));
+                    pp = Speed.Stats.of(s);
+                    rssPp = Speed.peakRssBytes();
+                }
+                if (o.gen() > 0) {
+                    double[] s = new double[o.repetitions()];
+                    for (int r = 0; r < s.length; r++) s[r] = o.gen() / Speed.decodeSeconds(t, Speed.randomTokens(o.gen(), vocab, 200 + r));
+                    tg = Speed.Stats.of(s);
+                    rssTg = Speed.peakRssBytes();
+                }
+                String name = model.getFileName().toString();
+                if (pp != null) pending.add(new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), "pp" + o.prompt(), k,
+                        o.prompt(), o.repetitions(), pp, rssPp, bpt, Double.NaN, Double.NaN));
+                if (tg != null) pending.add(new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), "tg" + o.gen(), k,
+                        o.gen(), o.repetitions(), tg, rssTg, bpt, Double.NaN, Double.NaN));
+            }
+        }
+        // bandwidth last, once per thread count, so that its buffers are in none of the peak RSS figures above
+        java.util.Map<Integer, Double> bw = new java.util.HashMap<>();
+        for (Row r : pending) {
+            double b = bw.computeIfAbsent(r.threads(), k -> Speed.readBandwidth(k, o.bandwidthBytes(), 3));
+            Row row = new Row(r.model(), r.type(), r.modelBytes(), r.params(), r.backend(), r.test(), r.threads(), r.tokens(),
+                    r.repetitions(), r.tokensPerSecond(), r.peakRssBytes(), r.bytesPerToken(), b,
+                    r.test().startsWith("tg") ? b / r.bytesPerToken() : Double.NaN);
+            rows.add(row);
+            if (each != null) each.accept(row);
+        }
+        return rows;
+    }
+
+    private static String dtypeOf(Engine e) {
+        var t = e.model().optional(org.taylormlp.model.TensorNames.blk(0, org.taylormlp.model.TensorNames.ATTN_Q));
+        return t == null ? "" : t.dtype().name();
+    }
+
+    static long fileBytes(Path p) {
+        try {
+            if (Files.isDirectory(p)) {
+                try (Stream<Path> s = Files.list(p)) {
+                    return s.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+                }
+            }
+            return Files.size(p);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    public static String markdownHeader() {
+        return "| model | type | size | params | backend | threads | test | t/s | bound t/s | % of bound | peak RSS |\n"
+                + "| --- | --- | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |\n";
+    }
+
+    public static String markdownRow(Row r) {
+        boolean bound = Double.isFinite(r.boundTokensPerSecond());
+        return String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %d | %s | %.2f ± %.2f | %s | %s | %s |%n",
+                r.model(), r.type(), mib(r.modelBytes()), params(r.params()), r.backend(), r.threads(), r.test(),
+                r.tokensPerSecond().mean(), r.tokensPerSecond().sd(),
+                bound ? String.format(Locale.ROOT, "%.1f", r.boundTokensPerSecond()) : "-",
+                bound ? String.format(Locale.ROOT, "%.0f %%", 100 * r.tokensPerSecond().mean() / r.boundTokensPerSecond()) : "-",
+                mib(r.peakRssBytes()));
+    }
+
+    static String mib(long b) {
+        return b < 0 ? "?" : String.format(Locale.ROOT, "%.2f MiB", b / 1048576.0);
+    }
+
+    static String params(long n) {
+        return n >= 1e9 ? String.format(Locale.ROOT, "%.2f B", n / 1e9) : n >= 1e6 ? String.format(Locale.ROOT, "%.2f M", n / 1e6)
+                : String.format(Locale.ROOT, "%.2f K", n / 1e3);
+    }
+
+    public static ArrayNode json(List<Row> rows) {
+        ObjectMapper m = new ObjectMapper();
+        ArrayNode a = m.createArrayNode();
+        for (Row r : rows) {
+            ObjectNode o = a.addObject();
+            o.put("model", r.model());
+            o.put("model_type", r.type());
+            o.put("model_bytes", r.modelBytes());
+            o.put("params", r.params());
+            o.put("backend", r.backend());
+            o.put("test", r.test());
+            o.put("threads", r.threads());
+            o.put("n_tokens", r.tokens());
+            o.put("repetitions", r.repetitions());
+            o.put("tokens_per_second", r.tokensPerSecond().mean());
+            o.put("stddev", r.tokensPerSecond().sd());
+            ArrayNode s = o.putArray("samples_ts");
+            for (double v : r.tokensPerSecond().samples()) s.add(v);
+            o.put("peak_rss_bytes", r.peakRssBytes());
+            o.put("weight_bytes_per_token", r.bytesPerToken());
+            o.put("bandwidth_bytes_per_second", r.bandwidthBytesPerSecond());
+            if (Double.isFinite(r.boundTokensPerSecond())) o.put("bound_tokens_per_second", r.boundTokensPerSecond());
+            else o.putNull("bound_tokens_per_second");
+        }
+        return a;
+    }
+}
