@@ -510,7 +510,7 @@ public final class Evaluation {
         TempFiles.register(tmp);
         try {
             Protection.Result pr = Protection.run(a.model(), a.transformer().weightBytesPerToken(), stats, rule, order, null,
-                    Protector.Options.defaults(), tmp, null);
+                    Protection.defaultOptions(a.model().config().activation()), tmp, null);
             try (Engine r = Engine.open(tmp, null, o.threads(), 4096)) {
                 Fidelity.TeacherForced tf;
                 try (Progress bar = Progress.start("sweep N=" + order, stream.length)) {
