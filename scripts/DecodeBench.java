@@ -13,18 +13,32 @@ import java.nio.file.Path;
  * <pre>
  * java --add-modules jdk.incubator.vector -cp target/taylormlp.jar scripts/DecodeBench.java MODEL THREADS [N] [ROUNDS]
  * </pre>
- * Decodes N tokens (default 128) greedily-free (always feeding token 1... the argmax) from position 0, ROUNDS
- * times (default 5) after two warm-up rounds, printing one line per round and the median.
+ * Decodes N tokens (default 128) greedily (token 1 first, then the argmax) from position 0, ROUNDS times
+ * (default 5) after two warm-up rounds, printing one line per round and the median.
  */
 public class DecodeBench {
+    /** Peak resident set size of this process (file-backed mapped pages included), from /proc/self/status. */
+    static long vmHwmKb() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (java.io.IOException ignored) {
+        }
+        return -1;
+    }
+
     public static void main(String[] args) {
         Path model = Path.of(args[0]);
         int threads = Integer.parseInt(args[1]);
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 128;
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 5;
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long l0 = System.nanoTime();
         try (Engine e = Engine.open(model, null, threads, n + 1)) {
             Transformer t = e.transformer();
+            System.out.printf("LOAD %.0f ms (incl. warm-up), %s, weight bytes per token %d, VmHWM after load %d kB%n",
+                    (System.nanoTime() - l0) / 1e6, e.kernels().describe(), t.weightBytesPerToken(), vmHwmKb());
             int vocab = t.config().vocabSize();
             double[] wall = new double[rounds], cpu = new double[rounds];
             for (int r = -2; r < rounds; r++) {
@@ -44,8 +58,8 @@ public class DecodeBench {
             }
             java.util.Arrays.sort(wall);
             java.util.Arrays.sort(cpu);
-            System.out.printf("RESULT %s t=%d n=%d median %.1f tok/s wall (max %.1f), %.1f tok/CPU-s (max %.1f)%n",
-                    model.getFileName(), threads, n, wall[rounds / 2], wall[rounds - 1], cpu[rounds / 2], cpu[rounds - 1]);
+            System.out.printf("RESULT %s t=%d n=%d median %.1f tok/s wall (max %.1f), %.1f tok/CPU-s (max %.1f); VmHWM %d kB%n",
+                    model.getFileName(), threads, n, wall[rounds / 2], wall[rounds - 1], cpu[rounds / 2], cpu[rounds - 1], vmHwmKb());
         }
     }
 }

@@ -42,8 +42,12 @@ public final class Transformer {
     private float[] logitsTmp = new float[0];
     private final int[] one = new int[1];
 
-    /** Attention work (heads × rows × positions × head size) from which it is split over the kernels' threads. */
-    private static final long ATTN_PARALLEL_MIN = Long.getLong("taylormlp.attnParallelMin", 1L << 14);
+    /**
+     * Attention work (heads × rows × positions × head size) from which it is split over the kernels' threads
+     * ({@code -Dtaylormlp.attnParallelMin}): a 7-8B model from ~64 positions on; never stories15M-sized models,
+     * whose whole attention (~10 µs a layer) is not worth a fork-join that a loaded machine can stretch to ms.
+     */
+    private static final long ATTN_PARALLEL_MIN = Long.getLong("taylormlp.attnParallelMin", 1L << 18);
     private int attnLayer, attnBatch, attnPos;
     private final Parallel.RangeBody attnJob = this::attendHeads;
 

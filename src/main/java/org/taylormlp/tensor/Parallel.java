@@ -19,7 +19,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Idle workers spin ({@code Thread.onSpinWait}) for {@code -Dtaylormlp.spinMicros} (default 200 µs)
  *       after a job, so the next product of the same step starts without an OS wake-up, then park.</li>
  *   <li>When the caller has run out of chunks but a worker still holds one, it spins for at most
- *       {@code -Dtaylormlp.waitSpinMicros} (default 20 µs), then parks until the worker that finishes the last
+ *       {@code -Dtaylormlp.waitSpinMicros} (default 50 µs), then parks until the worker that finishes the last
  *       chunk unparks it. On an idle machine the wait is a few µs and never reaches the park; on an
  *       oversubscribed one (more runnable threads than cores) the worker may be descheduled for a whole time
  *       slice, and a caller that kept spinning or yielding would take CPU time from it: measured, decode
@@ -37,7 +37,7 @@ public final class Parallel implements AutoCloseable {
     }
 
     private static final long SPIN_NANOS = Long.getLong("taylormlp.spinMicros", 200L) * 1000L;
-    private static final long WAIT_SPIN_NANOS = Long.getLong("taylormlp.waitSpinMicros", 20L) * 1000L;
+    private static final long WAIT_SPIN_NANOS = Long.getLong("taylormlp.waitSpinMicros", 50L) * 1000L;
 
     private final int threads;
     private final Worker[] workers;
