@@ -35,7 +35,14 @@ public final class Engine implements AutoCloseable {
         Wiring.ensureRegistered();
         IntFunction<FeedForward> f = supplier.forModel(model, kernels);
         this.transformer = new Transformer(model, kernels, maxContext, 32, f);
+        transformer.warmUp(WARMUP_MILLIS);
     }
+
+    /**
+     * JIT warm-up budget at start ({@code -Dtaylormlp.warmupMillis}, default 300; 0 disables): without it the
+     * first tokens run in the interpreter / C1 (the first forward of stories15M took ~3 s instead of ~3 ms).
+     */
+    private static final long WARMUP_MILLIS = Long.getLong("taylormlp.warmupMillis", 300L);
 
     public static Engine open(Path path, Path tokenizer, int threads, int maxContext) {
         Wiring.ensureRegistered();

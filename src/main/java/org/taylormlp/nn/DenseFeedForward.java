@@ -3,6 +3,8 @@ package org.taylormlp.nn;
 import org.taylormlp.model.ModelConfig;
 import org.taylormlp.tensor.Kernels;
 import org.taylormlp.tensor.Tensor;
+import org.taylormlp.tensor.VectorKernels;
+import org.taylormlp.tensor.VectorOps;
 
 /**
  * The ordinary MLP: gated ({@code down(act(gate·x) ⊙ up·x)}, SwiGLU) or plain
@@ -14,6 +16,8 @@ public final class DenseFeedForward implements FeedForward {
     private final ModelConfig.Activation act;
     private final Kernels kernels;
     private final int dim, hidden;
+    /** Vector API activations (the kernels are {@link VectorKernels}). */
+    private final boolean vec;
     private float[] g = new float[0], u = new float[0];
     private ActivationProbe probe;
 
@@ -28,6 +32,7 @@ public final class DenseFeedForward implements FeedForward {
         this.kernels = kernels;
         this.dim = down.rows();
         this.hidden = up.rows();
+        this.vec = kernels instanceof VectorKernels;
     }
 
     @Override
@@ -40,28 +45,37 @@ public final class DenseFeedForward implements FeedForward {
 
     @Override
     public void forward(float[] x, float[] out, int batch) {
-        if (u.length < batch * hidden) {
-            u = new float[batch * hidden];
-            g = new float[batch * hidden];
+        int bh = batch * hidden;
+        if (u.length < bh) {
+            u = new float[bh];
+            g = new float[bh];
         }
+        float[] h; // the activations fed to the down projection
         if (gate != null) {
-            kernels.matmul(gate, x, batch, g);
-            kernels.matmul(up, x, batch, u);
-            for (int b = 0; b < batch; b++) {
-                int o = b * hidden;
-                if (probe != null) probe.accept(g, o, hidden);
-                for (int i = 0; i < hidden; i++) u[o + i] *= activate(g[o + i]);
+            if (batch == 1) {
+                kernels.matvec2(gate, up, x, g, u);
+            } else {
+                kernels.matmul(gate, x, batch, g);
+                kernels.matmul(up, x, batch, u);
+            }
+            if (probe != null) for (int b = 0; b < batch; b++) probe.accept(g, b * hidden, hidden);
+            if (vec && act == ModelConfig.Activation.SILU) {
+                VectorOps.swiglu(g, u, bh); // g = silu(g) · u
+                h = g;
+            } else {
+                for (int i = 0; i < bh; i++) u[i] *= activate(g[i]);
+                h = u;
             }
         } else {
             kernels.matmul(up, x, batch, u);
-            for (int b = 0; b < batch; b++) {
-                int o = b * hidden;
-                if (upBias != null) for (int i = 0; i < hidden; i++) u[o + i] += upBias[i];
-                if (probe != null) probe.accept(u, o, hidden);
-                for (int i = 0; i < hidden; i++) u[o + i] = activate(u[o + i]);
-            }
+            if (upBias != null) for (int b = 0; b < batch; b++) for (int i = 0; i < hidden; i++) u[b * hidden + i] += upBias[i];
+            if (probe != null) for (int b = 0; b < batch; b++) probe.accept(u, b * hidden, hidden);
+            if (vec && act == ModelConfig.Activation.GELU_TANH) VectorOps.gelu(u, 0, bh);
+            else if (vec && act == ModelConfig.Activation.SILU) VectorOps.silu(u, 0, bh);
+            else for (int i = 0; i < bh; i++) u[i] = activate(u[i]);
+            h = u;
         }
-        kernels.matmul(down, u, batch, out);
+        kernels.matmul(down, h, batch, out);
         if (downBias != null) {
             for (int b = 0; b < batch; b++) for (int i = 0; i < dim; i++) out[b * dim + i] += downBias[i];
         }

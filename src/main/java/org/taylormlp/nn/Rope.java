@@ -11,7 +11,7 @@ public final class Rope {
     private final float[] invFreq;
     private final int rotaryDim;
     private final boolean neox;
-    private final float[] cos, sin;
+    private final float[] cos, sin, scratch;
 
     public Rope(ModelConfig cfg, float[] freqFactors) {
         this.rotaryDim = cfg.rotaryDim();
@@ -27,6 +27,7 @@ public final class Rope {
         }
         cos = new float[half];
         sin = new float[half];
+        scratch = new float[rotaryDim];
     }
 
     static double llama3Scale(double freq, ModelConfig.RopeScaling s) {
@@ -45,6 +46,31 @@ public final class Rope {
             float angle = pos * invFreq[i];
             cos[i] = (float) Math.cos(angle);
             sin[i] = (float) Math.sin(angle);
+        }
+    }
+
+    /**
+     * Rotates the head starting at x[off] in place and leaves it in the half-split order: element i of a rotated
+     * pair at i, its partner at i + rotaryDim/2 (the non-rotated tail stays in place). For NEOX this is
+     * {@link #apply}; for ADJACENT the pairs (2i, 2i+1) are first moved to (i, i + rotaryDim/2). Each pair goes
+     * through the same float operations as in {@link #apply}, so the two layouts of the same weights (GGUF
+     * adjacent, Hugging Face half-split) give bit-identical vectors, and any dot product of them (attention
+     * scores) is then bit-identical too, whatever its summation order. Dot products are invariant under the
+     * permutation, so the scores equal those of the unpermuted vectors (up to summation order).
+     */
+    public void applyHalfSplit(float[] x, int off) {
+        int half = rotaryDim / 2;
+        if (!neox) {
+            for (int i = 0; i < half; i++) {
+                scratch[i] = x[off + 2 * i];
+                scratch[half + i] = x[off + 2 * i + 1];
+            }
+            System.arraycopy(scratch, 0, x, off, rotaryDim);
+        }
+        for (int i = 0; i < half; i++) {
+            float a = x[off + i], b = x[off + i + half];
+            x[off + i] = a * cos[i] - b * sin[i];
+            x[off + i + half] = a * sin[i] + b * cos[i];
         }
     }
 

@@ -5,7 +5,10 @@ import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelConfig;
 import org.taylormlp.model.TensorNames;
 import org.taylormlp.tensor.Kernels;
+import org.taylormlp.tensor.Parallel;
 import org.taylormlp.tensor.Tensor;
+import org.taylormlp.tensor.VectorKernels;
+import org.taylormlp.tensor.VectorOps;
 
 import java.util.Arrays;
 import java.util.function.IntFunction;
@@ -28,8 +31,25 @@ public final class Transformer {
     private final Rope rope;
     private final float[][] keyCache, valueCache;
 
+    /** Vector API attention scores and softmax (the kernels are {@link VectorKernels}); else plain loops. */
+    private final boolean vec;
+
     // scratch, sized [maxBatch × ...]
-    private final float[] x, xb, attnOut, proj, ffnOut, q, k, v, att, logitsBuf;
+    private final float[] x, xb, attnOut, proj, ffnOut, q, k, v, logitsBuf;
+    /** Attention scores, one buffer per head (heads may run on different threads). */
+    private final float[][] att;
+    /** The all-logits batch buffer, allocated on first use. */
+    private float[] logitsTmp = new float[0];
+    private final int[] one = new int[1];
+
+    /**
+     * Attention work (heads × rows × positions × head size) from which it is split over the kernels' threads
+     * ({@code -Dtaylormlp.attnParallelMin}): a 7-8B model from ~64 positions on; never stories15M-sized models,
+     * whose whole attention (~10 µs a layer) is not worth a fork-join that a loaded machine can stretch to ms.
+     */
+    private static final long ATTN_PARALLEL_MIN = Long.getLong("taylormlp.attnParallelMin", 1L << 18);
+    private int attnLayer, attnBatch, attnPos;
+    private final Parallel.RangeBody attnJob = this::attendHeads;
 
     private record Block(Norm attnNorm, Norm ffnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo,
                          float[] bq, float[] bk, float[] bv, float[] bo, FeedForward ffn) {}
@@ -47,6 +67,7 @@ public final class Transformer {
         String problem = cfg.problem();
         if (problem != null) throw new TaylorMlpException(model.source() + ": " + problem);
         this.kernels = kernels;
+        this.vec = kernels instanceof VectorKernels;
         this.maxContext = Math.max(1, Math.min(maxContext, cfg.contextLength()));
         this.maxBatch = Math.max(1, maxBatch);
         this.tokenEmbd = model.require(TensorNames.TOKEN_EMBD);
@@ -91,7 +112,7 @@ public final class Transformer {
         q = new float[b * cfg.qDim()];
         k = new float[b * cfg.kvDim()];
         v = new float[b * cfg.kvDim()];
-        att = new float[this.maxContext];
+        att = new float[cfg.nHeads()][this.maxContext];
         logitsBuf = new float[cfg.vocabSize()];
         keyCache = new float[cfg.nLayers()][];
         valueCache = new float[cfg.nLayers()][];
@@ -143,6 +164,46 @@ public final class Transformer {
     }
 
     /**
+     * JIT warm-up: runs throw-away forward passes (a few prompt batches, then single-token steps) so that the
+     * kernels and this class are compiled before the first real token, for at most about {@code millis} ms
+     * (checked between passes; skipped when one pass would not fit: big models are bandwidth-bound and their
+     * first products compile the kernels anyway). The KV cache entries written are zeroed afterwards, so the
+     * state is as freshly built. Returns the number of tokens run.
+     */
+    public int warmUp(long millis) {
+        if (millis <= 0 || maxContext < 2) return 0;
+        long budget = millis * 1_000_000L, t0 = System.nanoTime();
+        // a crude cost model: one token reads every weight once; assume >= 2 GB/s even cold
+        if (weightBytesPerToken() / 2e9 * 1e9 > budget / 4) return 0;
+        int[] ids = new int[Math.min(maxBatch, 8)];
+        for (int i = 0; i < ids.length; i++) ids[i] = (i * 7919 + 1) % cfg.vocabSize();
+        int pos = 0, used = 0, tokens = 0;
+        try {
+            while (System.nanoTime() - t0 < budget) {
+                if (tokens % 64 < ids.length && ids.length > 1 && pos + ids.length <= maxContext) {
+                    forward(ids, 0, ids.length, pos); // prompt path (matmul kernels)
+                    pos += ids.length;
+                    tokens += ids.length;
+                } else {
+                    if (pos >= maxContext) pos = 0;
+                    forward(ids[tokens % ids.length], pos++); // decode path
+                    tokens++;
+                }
+                used = Math.max(used, pos);
+                if (tokens >= 512) break;
+            }
+        } finally {
+            int kvd = cfg.kvDim();
+            for (int l = 0; l < blocks.length; l++) {
+                Arrays.fill(keyCache[l], 0, used * kvd, 0f);
+                Arrays.fill(valueCache[l], 0, used * kvd, 0f);
+            }
+            Arrays.fill(logitsBuf, 0f);
+        }
+        return tokens;
+    }
+
+    /**
      * Runs {@code n} tokens starting at position {@code pos} and returns the logits of the last one
      * (a shared buffer, overwritten by the next call).
      */
@@ -169,12 +230,12 @@ public final class Transformer {
     }
 
     public float[] forward(int token, int pos) {
-        return forward(new int[]{token}, 0, 1, pos);
+        one[0] = token;
+        return forward(one, 0, 1, pos);
     }
 
     private float[] forwardBatch(int[] tokens, int off, int batch, int pos, float[] allLogits, int logitRow, boolean last) {
         int d = cfg.dim(), qd = cfg.qDim(), kvd = cfg.kvDim(), hs = cfg.headDim();
-        float[] row = new float[0];
         for (int b = 0; b < batch; b++) {
             int tok = tokens[off + b];
             if (tok < 0 || tok >= cfg.vocabSize()) throw new TaylorMlpException("token id " + tok + " out of range");
@@ -183,37 +244,44 @@ public final class Transformer {
         for (int l = 0; l < blocks.length; l++) {
             Block blk = blocks[l];
             for (int b = 0; b < batch; b++) blk.attnNorm.apply(xb, b * d, x, b * d);
-            kernels.matmul(blk.wq, xb, batch, q);
-            kernels.matmul(blk.wk, xb, batch, k);
-            kernels.matmul(blk.wv, xb, batch, v);
+            if (batch == 1) {
+                kernels.matvec3(blk.wq, blk.wk, blk.wv, xb, q, k, v);
+            } else {
+                kernels.matmul(blk.wq, xb, batch, q);
+                kernels.matmul(blk.wk, xb, batch, k);
+                kernels.matmul(blk.wv, xb, batch, v);
+            }
             for (int b = 0; b < batch; b++) {
                 addBias(q, b * qd, blk.bq);
                 addBias(k, b * kvd, blk.bk);
                 addBias(v, b * kvd, blk.bv);
                 int p = pos + b;
                 rope.setPosition(p);
-                for (int h = 0; h < cfg.nHeads(); h++) rope.apply(q, b * qd + h * hs);
-                for (int h = 0; h < cfg.nKvHeads(); h++) rope.apply(k, b * kvd + h * hs);
+                // q and k leave RoPE in half-split order (see Rope.applyHalfSplit); the cache holds k that way
+                for (int h = 0; h < cfg.nHeads(); h++) rope.applyHalfSplit(q, b * qd + h * hs);
+                for (int h = 0; h < cfg.nKvHeads(); h++) rope.applyHalfSplit(k, b * kvd + h * hs);
                 System.arraycopy(k, b * kvd, keyCache[l], p * kvd, kvd);
                 System.arraycopy(v, b * kvd, valueCache[l], p * kvd, kvd);
             }
-            for (int b = 0; b < batch; b++) attention(l, b, pos + b);
+            attend(l, batch, pos);
             kernels.matmul(blk.wo, attnOut, batch, proj);
             for (int b = 0; b < batch; b++) addBias(proj, b * d, blk.bo);
+            int bd = batch * d;
             if (cfg.parallelResidual()) {
                 blk.ffn.forward(xb, ffnOut, batch);
-                for (int i = 0; i < batch * d; i++) x[i] += proj[i] + ffnOut[i];
+                for (int i = 0; i < bd; i++) x[i] += proj[i] + ffnOut[i];
             } else {
-                for (int i = 0; i < batch * d; i++) x[i] += proj[i];
+                for (int i = 0; i < bd; i++) x[i] += proj[i];
                 for (int b = 0; b < batch; b++) blk.ffnNorm.apply(xb, b * d, x, b * d);
                 blk.ffn.forward(xb, ffnOut, batch);
-                for (int i = 0; i < batch * d; i++) x[i] += ffnOut[i];
+                for (int i = 0; i < bd; i++) x[i] += ffnOut[i];
             }
         }
         int vocab = cfg.vocabSize();
         if (allLogits != null) {
             for (int b = 0; b < batch; b++) outputNorm.apply(xb, b * d, x, b * d);
-            float[] tmp = new float[batch * vocab];
+            if (logitsTmp.length < batch * vocab) logitsTmp = new float[maxBatch * vocab];
+            float[] tmp = logitsTmp;
             kernels.matmul(output, xb, batch, tmp);
             for (int b = 0; b < batch; b++) addBias(tmp, b * vocab, outputBias);
             System.arraycopy(tmp, 0, allLogits, logitRow * vocab, batch * vocab);
@@ -227,46 +295,60 @@ public final class Transformer {
         return logitsBuf;
     }
 
-    private void attention(int l, int b, int pos) {
+    /**
+     * Attention of the {@code batch} rows at positions pos.., over the heads on the kernels' threads when the
+     * work is worth a dispatch (each head has its own score buffer; a head's rows run on one thread).
+     */
+    private void attend(int l, int batch, int pos) {
+        attnLayer = l;
+        attnBatch = batch;
+        attnPos = pos;
+        int h = cfg.nHeads();
+        long work = (long) h * batch * (pos + batch) * cfg.headDim();
+        if (kernels.threads() > 1 && h > 1 && work >= ATTN_PARALLEL_MIN) kernels.parallelFor(h, 1, attnJob);
+        else attnJob.run(0, h);
+    }
+
+    /** Decode/prefill attention for heads [h0, h1) of every row of the current batch. */
+    private void attendHeads(int h0, int h1) {
+        int l = attnLayer;
         int qd = cfg.qDim(), kvd = cfg.kvDim(), hs = cfg.headDim();
         int group = cfg.nHeads() / cfg.nKvHeads();
-        int start = cfg.slidingWindow() > 0 ? Math.max(0, pos - cfg.slidingWindow() + 1) : 0;
         float scale = (float) (1.0 / Math.sqrt(hs));
         float[] kc = keyCache[l], vc = valueCache[l];
-        for (int h = 0; h < cfg.nHeads(); h++) {
-            int qo = b * qd + h * hs;
+        for (int h = h0; h < h1; h++) {
+            float[] att = this.att[h];
             int kvo = (h / group) * hs;
-            int n = pos - start + 1;
-            for (int t = start; t <= pos; t++) {
-                int ko = t * kvd + kvo;
-                att[t - start] = dot(q, qo, kc, ko, hs) * scale;
-            }
-            Ops.softmax(att, 0, n);
-            int oo = b * qd + h * hs;
-            Arrays.fill(attnOut, oo, oo + hs, 0f);
-            for (int t = start; t <= pos; t++) {
-                float a = att[t - start];
-                int vo = t * kvd + kvo;
-                for (int i = 0; i < hs; i++) attnOut[oo + i] += a * vc[vo + i];
+            for (int b = 0; b < attnBatch; b++) {
+                int pos = attnPos + b;
+                int start = cfg.slidingWindow() > 0 ? Math.max(0, pos - cfg.slidingWindow() + 1) : 0;
+                int n = pos - start + 1;
+                int qo = b * qd + h * hs;
+                // scores: a float reduction, which C2 does not vectorize by itself (it keeps the order)
+                if (vec) {
+                    for (int t = start; t <= pos; t++) att[t - start] = VectorOps.dot(q, qo, kc, t * kvd + kvo, hs) * scale;
+                    VectorOps.softmax(att, 0, n);
+                } else {
+                    for (int t = start; t <= pos; t++) att[t - start] = dot(q, qo, kc, t * kvd + kvo, hs) * scale;
+                    Ops.softmax(att, 0, n);
+                }
+                // weighted sum of values: an element-wise loop, which C2 vectorizes
+                Arrays.fill(attnOut, qo, qo + hs, 0f);
+                for (int t = start; t <= pos; t++) {
+                    float a = att[t - start];
+                    int vo = t * kvd + kvo;
+                    for (int i = 0; i < hs; i++) attnOut[qo + i] += a * vc[vo + i];
+                }
             }
         }
     }
 
-    /**
-     * q·k over one head, summed pair by pair in RoPE pair order ((2i, 2i+1) for ADJACENT, (i, i+rotaryDim/2) for
-     * NEOX), then the non-rotated tail. The two layouts of the same weights (GGUF llama vs Hugging Face, which
-     * differ by a permutation of Q/K rows inside each head) then perform the very same float operations and give
-     * bit-identical scores, so converted models give identical logits, not just close ones.
-     */
+    /** q·k over one head in half-split order: rotated pairs (i, i + rotaryDim/2) summed pair by pair, then the tail. */
     private float dot(float[] a, int ao, float[] b, int bo, int hs) {
-        int rot = cfg.rotaryDim(), half = rot / 2;
+        int half = cfg.rotaryDim() / 2;
         float s = 0f;
-        if (cfg.ropeStyle() == ModelConfig.RopeStyle.NEOX) {
-            for (int i = 0; i < half; i++) s += a[ao + i] * b[bo + i] + a[ao + half + i] * b[bo + half + i];
-        } else {
-            for (int i = 0; i < rot; i += 2) s += a[ao + i] * b[bo + i] + a[ao + i + 1] * b[bo + i + 1];
-        }
-        for (int i = rot; i < hs; i++) s += a[ao + i] * b[bo + i];
+        for (int i = 0; i < half; i++) s += a[ao + i] * b[bo + i] + a[ao + half + i] * b[bo + half + i];
+        for (int i = 2 * half; i < hs; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
 

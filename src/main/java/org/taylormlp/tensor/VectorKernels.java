@@ -45,7 +45,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>{@link #matmul} tiles four activation rows per pass over a weight row (the weight row is loaded and
  * dequantized once per four dot products) and processes rows in chunks small enough to stay in the L2 cache
- * across batch tiles, so the weights are read from memory once per call.
+ * across batch tiles, so the weights are read from memory once per call. Each of its dot products is summed
+ * exactly as {@link #matvec} sums it, so a batched product equals the per-row products bit for bit (prompt
+ * processing and decoding agree exactly).
  *
  * <p>Threads: products of at least {@code -Dtaylormlp.parallelMin} weights (default 32768) are split over the
  * pool by row chunks; smaller ones run on the caller. Create one instance per process (each owns its workers)
@@ -507,30 +509,61 @@ public final class VectorKernels implements Kernels {
     }
 
     // Four-row tiles for matmul: out[oo + t*os] = W row · x[xo + t*n ..] for t = 0..3. Each weight vector is
-    // loaded and converted once and used by four FMAs (four independent accumulators).
+    // loaded and converted once and used by four FMAs. Each of the four dot products is computed with exactly
+    // the accumulators, order and final reduction of the single-row kernel above (dotF32, dotF16, ...), so a
+    // batched product equals the per-token products bit for bit: prompt processing (matmul) and decoding
+    // (matvec) give identical results, whatever the batch split. Accumulators: 16 (F32/F16/BF16) or 12
+    // (Q8_0/Q4_0) vectors, which fit the 32 registers of AVX-512 (on AVX2 some spill; results are the same).
 
     static void dot4F32(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector p0 = z, p1 = z, p2 = z, p3 = z, q0 = z, q1 = z, q2 = z, q3 = z;
+        FloatVector r0 = z, r1 = z, r2 = z, r3 = z, s0 = z, s1 = z, s2 = z, s3 = z;
         int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
         int i = 0;
+        for (int u = n - 4 * L; i <= u; i += 4 * L) {
+            long o = off + 4L * i;
+            FloatVector w0 = FloatVector.fromMemorySegment(F, m, o, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, m, o + 4L * L, LE);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, m, o + 8L * L, LE);
+            FloatVector w3 = FloatVector.fromMemorySegment(F, m, o + 12L * L, LE);
+            p0 = w0.fma(FloatVector.fromArray(F, x, x0 + i), p0);
+            p1 = w1.fma(FloatVector.fromArray(F, x, x0 + i + L), p1);
+            p2 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), p2);
+            p3 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), p3);
+            q0 = w0.fma(FloatVector.fromArray(F, x, x1 + i), q0);
+            q1 = w1.fma(FloatVector.fromArray(F, x, x1 + i + L), q1);
+            q2 = w2.fma(FloatVector.fromArray(F, x, x1 + i + 2 * L), q2);
+            q3 = w3.fma(FloatVector.fromArray(F, x, x1 + i + 3 * L), q3);
+            r0 = w0.fma(FloatVector.fromArray(F, x, x2 + i), r0);
+            r1 = w1.fma(FloatVector.fromArray(F, x, x2 + i + L), r1);
+            r2 = w2.fma(FloatVector.fromArray(F, x, x2 + i + 2 * L), r2);
+            r3 = w3.fma(FloatVector.fromArray(F, x, x2 + i + 3 * L), r3);
+            s0 = w0.fma(FloatVector.fromArray(F, x, x3 + i), s0);
+            s1 = w1.fma(FloatVector.fromArray(F, x, x3 + i + L), s1);
+            s2 = w2.fma(FloatVector.fromArray(F, x, x3 + i + 2 * L), s2);
+            s3 = w3.fma(FloatVector.fromArray(F, x, x3 + i + 3 * L), s3);
+        }
         for (; i <= n - L; i += L) {
             FloatVector w = FloatVector.fromMemorySegment(F, m, off + 4L * i, LE);
-            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
-            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
-            a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
-            a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+            p0 = w.fma(FloatVector.fromArray(F, x, x0 + i), p0);
+            q0 = w.fma(FloatVector.fromArray(F, x, x1 + i), q0);
+            r0 = w.fma(FloatVector.fromArray(F, x, x2 + i), r0);
+            s0 = w.fma(FloatVector.fromArray(F, x, x3 + i), s0);
         }
-        float s0 = sum(a0), s1 = sum(a1);
-        float s2 = sum(a2), s3 = sum(a3);
+        float f0 = sum(p0.add(p1).add(p2.add(p3))), f1 = sum(q0.add(q1).add(q2.add(q3)));
+        float f2 = sum(r0.add(r1).add(r2.add(r3))), f3 = sum(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) {
             float w = m.get(Tensor.F32_LE, off + 4L * i);
-            s0 += w * x[x0 + i]; s1 += w * x[x1 + i]; s2 += w * x[x2 + i]; s3 += w * x[x3 + i];
+            f0 += w * x[x0 + i]; f1 += w * x[x1 + i]; f2 += w * x[x2 + i]; f3 += w * x[x3 + i];
         }
-        out[oo] = s0; out[oo + os] = s1; out[oo + 2 * os] = s2; out[oo + 3 * os] = s3;
+        out[oo] = f0; out[oo + os] = f1; out[oo + 2 * os] = f2; out[oo + 3 * os] = f3;
     }
 
     static void dot4F16(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector p0 = z, p1 = z, p2 = z, p3 = z, q0 = z, q1 = z, q2 = z, q3 = z;
+        FloatVector r0 = z, r1 = z, r2 = z, r3 = z, s0 = z, s1 = z, s2 = z, s3 = z;
         int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
         int i = 0;
         for (; i <= n - L; i += L) {
@@ -539,109 +572,125 @@ public final class VectorKernels implements Kernels {
             FloatVector w = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
                     .lanewise(VectorOperators.OR, 0x7f800000, em.compare(VectorOperators.GE, 0x0f800000))
                     .or(h.and(0x80000000)).reinterpretAsFloats();
-            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
-            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
-            a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
-            a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+            FloatVector tp = w.fma(FloatVector.fromArray(F, x, x0 + i), p0);
+            FloatVector tq = w.fma(FloatVector.fromArray(F, x, x1 + i), q0);
+            FloatVector tr = w.fma(FloatVector.fromArray(F, x, x2 + i), r0);
+            FloatVector ts = w.fma(FloatVector.fromArray(F, x, x3 + i), s0);
+            p0 = p1; p1 = p2; p2 = p3; p3 = tp;
+            q0 = q1; q1 = q2; q2 = q3; q3 = tq;
+            r0 = r1; r1 = r2; r2 = r3; r3 = tr;
+            s0 = s1; s1 = s2; s2 = s3; s3 = ts;
         }
-        float s0 = sum(a0), s1 = sum(a1);
-        float s2 = sum(a2), s3 = sum(a3);
+        float f0 = sum(p0.add(p1).add(p2.add(p3))), f1 = sum(q0.add(q1).add(q2.add(q3)));
+        float f2 = sum(r0.add(r1).add(r2.add(r3))), f3 = sum(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) {
             float w = Float.float16ToFloat(m.get(Tensor.I16_LE, off + 2L * i));
-            s0 += w * x[x0 + i]; s1 += w * x[x1 + i]; s2 += w * x[x2 + i]; s3 += w * x[x3 + i];
+            f0 += w * x[x0 + i]; f1 += w * x[x1 + i]; f2 += w * x[x2 + i]; f3 += w * x[x3 + i];
         }
-        out[oo] = s0; out[oo + os] = s1; out[oo + 2 * os] = s2; out[oo + 3 * os] = s3;
+        out[oo] = f0; out[oo + os] = f1; out[oo + 2 * os] = f2; out[oo + 3 * os] = f3;
     }
 
     static void dot4BF16(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector p0 = z, p1 = z, p2 = z, p3 = z, q0 = z, q1 = z, q2 = z, q3 = z;
+        FloatVector r0 = z, r1 = z, r2 = z, r3 = z, s0 = z, s1 = z, s2 = z, s3 = z;
         int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
         int i = 0;
         for (; i <= n - L; i += L) {
             FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, m, off + 2L * i, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
-            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
-            a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
-            a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+            FloatVector tp = w.fma(FloatVector.fromArray(F, x, x0 + i), p0);
+            FloatVector tq = w.fma(FloatVector.fromArray(F, x, x1 + i), q0);
+            FloatVector tr = w.fma(FloatVector.fromArray(F, x, x2 + i), r0);
+            FloatVector ts = w.fma(FloatVector.fromArray(F, x, x3 + i), s0);
+            p0 = p1; p1 = p2; p2 = p3; p3 = tp;
+            q0 = q1; q1 = q2; q2 = q3; q3 = tq;
+            r0 = r1; r1 = r2; r2 = r3; r3 = tr;
+            s0 = s1; s1 = s2; s2 = s3; s3 = ts;
         }
-        float s0 = sum(a0), s1 = sum(a1);
-        float s2 = sum(a2), s3 = sum(a3);
+        float f0 = sum(p0.add(p1).add(p2.add(p3))), f1 = sum(q0.add(q1).add(q2.add(q3)));
+        float f2 = sum(r0.add(r1).add(r2.add(r3))), f3 = sum(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) {
             float w = Float.intBitsToFloat(m.get(Tensor.I16_LE, off + 2L * i) << 16);
-            s0 += w * x[x0 + i]; s1 += w * x[x1 + i]; s2 += w * x[x2 + i]; s3 += w * x[x3 + i];
+            f0 += w * x[x0 + i]; f1 += w * x[x1 + i]; f2 += w * x[x2 + i]; f3 += w * x[x3 + i];
         }
-        out[oo] = s0; out[oo + os] = s1; out[oo + 2 * os] = s2; out[oo + 3 * os] = s3;
+        out[oo] = f0; out[oo + os] = f1; out[oo + 2 * os] = f2; out[oo + 3 * os] = f3;
     }
 
     static void dot4Q8(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector p0 = z, p1 = z, q0 = z, q1 = z, r0 = z, r1 = z, s0 = z, s1 = z;
         int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
         long blk = off;
         for (int i = 0; i < n; i += 32, blk += 34) {
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
+            FloatVector bp = z, bq = z, br = z, bs = z;
             for (int q = 0; q < 32; q += BQ8_LANES) {
                 ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
                 int j = i + q;
-                FloatVector w = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(d);
-                a0 = w.fma(FloatVector.fromArray(F, x, x0 + j), a0);
-                a1 = w.fma(FloatVector.fromArray(F, x, x1 + j), a1);
-                a2 = w.fma(FloatVector.fromArray(F, x, x2 + j), a2);
-                a3 = w.fma(FloatVector.fromArray(F, x, x3 + j), a3);
+                FloatVector w = (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
+                bp = w.fma(FloatVector.fromArray(F, x, x0 + j), bp);
+                bq = w.fma(FloatVector.fromArray(F, x, x1 + j), bq);
+                br = w.fma(FloatVector.fromArray(F, x, x2 + j), br);
+                bs = w.fma(FloatVector.fromArray(F, x, x3 + j), bs);
                 if (Q8_PARTS == 2) {
                     j += L;
-                    w = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).mul(d);
-                    a0 = w.fma(FloatVector.fromArray(F, x, x0 + j), a0);
-                    a1 = w.fma(FloatVector.fromArray(F, x, x1 + j), a1);
-                    a2 = w.fma(FloatVector.fromArray(F, x, x2 + j), a2);
-                    a3 = w.fma(FloatVector.fromArray(F, x, x3 + j), a3);
+                    w = (FloatVector) b.convertShape(VectorOperators.B2F, F, 1);
+                    bp = w.fma(FloatVector.fromArray(F, x, x0 + j), bp);
+                    bq = w.fma(FloatVector.fromArray(F, x, x1 + j), bq);
+                    br = w.fma(FloatVector.fromArray(F, x, x2 + j), br);
+                    bs = w.fma(FloatVector.fromArray(F, x, x3 + j), bs);
                 }
             }
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
+            FloatVector tp = bp.fma(d, p0), tq = bq.fma(d, q0), tr = br.fma(d, r0), ts = bs.fma(d, s0);
+            p0 = p1; p1 = tp;
+            q0 = q1; q1 = tq;
+            r0 = r1; r1 = tr;
+            s0 = s1; s1 = ts;
         }
-        out[oo] = sum(a0);
-        out[oo + os] = sum(a1);
-        out[oo + 2 * os] = sum(a2);
-        out[oo + 3 * os] = sum(a3);
+        out[oo] = sum(p0.add(p1));
+        out[oo + os] = sum(q0.add(q1));
+        out[oo + 2 * os] = sum(r0.add(r1));
+        out[oo + 3 * os] = sum(s0.add(s1));
     }
 
     static void dot4Q4(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector p0 = z, p1 = z, q0 = z, q1 = z, r0 = z, r1 = z, s0 = z, s1 = z;
         int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
         long blk = off;
         for (int i = 0; i < n; i += 32, blk += 18) {
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
+            FloatVector bp = z, bq = z, br = z, bs = z;
             for (int q = 0; q < 16; q += BQ8_LANES) {
                 ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
                 ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);             // elements q..
                 ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8); // elements 16 + q..
                 int j = i + q;
-                FloatVector w = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d);
-                a0 = w.fma(FloatVector.fromArray(F, x, x0 + j), a0);
-                a1 = w.fma(FloatVector.fromArray(F, x, x1 + j), a1);
-                a2 = w.fma(FloatVector.fromArray(F, x, x2 + j), a2);
-                a3 = w.fma(FloatVector.fromArray(F, x, x3 + j), a3);
-                w = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d);
-                a0 = w.fma(FloatVector.fromArray(F, x, x0 + j + 16), a0);
-                a1 = w.fma(FloatVector.fromArray(F, x, x1 + j + 16), a1);
-                a2 = w.fma(FloatVector.fromArray(F, x, x2 + j + 16), a2);
-                a3 = w.fma(FloatVector.fromArray(F, x, x3 + j + 16), a3);
+                FloatVector wl = (FloatVector) lo.convertShape(VectorOperators.B2F, F, 0);
+                FloatVector wh = (FloatVector) hi.convertShape(VectorOperators.B2F, F, 0);
+                bp = wh.fma(FloatVector.fromArray(F, x, x0 + j + 16), wl.fma(FloatVector.fromArray(F, x, x0 + j), bp));
+                bq = wh.fma(FloatVector.fromArray(F, x, x1 + j + 16), wl.fma(FloatVector.fromArray(F, x, x1 + j), bq));
+                br = wh.fma(FloatVector.fromArray(F, x, x2 + j + 16), wl.fma(FloatVector.fromArray(F, x, x2 + j), br));
+                bs = wh.fma(FloatVector.fromArray(F, x, x3 + j + 16), wl.fma(FloatVector.fromArray(F, x, x3 + j), bs));
                 if (Q8_PARTS == 2) {
-                    w = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).mul(d);
-                    a0 = w.fma(FloatVector.fromArray(F, x, x0 + j + L), a0);
-                    a1 = w.fma(FloatVector.fromArray(F, x, x1 + j + L), a1);
-                    a2 = w.fma(FloatVector.fromArray(F, x, x2 + j + L), a2);
-                    a3 = w.fma(FloatVector.fromArray(F, x, x3 + j + L), a3);
-                    w = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).mul(d);
-                    a0 = w.fma(FloatVector.fromArray(F, x, x0 + j + 16 + L), a0);
-                    a1 = w.fma(FloatVector.fromArray(F, x, x1 + j + 16 + L), a1);
-                    a2 = w.fma(FloatVector.fromArray(F, x, x2 + j + 16 + L), a2);
-                    a3 = w.fma(FloatVector.fromArray(F, x, x3 + j + 16 + L), a3);
+                    wl = (FloatVector) lo.convertShape(VectorOperators.B2F, F, 1);
+                    wh = (FloatVector) hi.convertShape(VectorOperators.B2F, F, 1);
+                    bp = wh.fma(FloatVector.fromArray(F, x, x0 + j + 16 + L), wl.fma(FloatVector.fromArray(F, x, x0 + j + L), bp));
+                    bq = wh.fma(FloatVector.fromArray(F, x, x1 + j + 16 + L), wl.fma(FloatVector.fromArray(F, x, x1 + j + L), bq));
+                    br = wh.fma(FloatVector.fromArray(F, x, x2 + j + 16 + L), wl.fma(FloatVector.fromArray(F, x, x2 + j + L), br));
+                    bs = wh.fma(FloatVector.fromArray(F, x, x3 + j + 16 + L), wl.fma(FloatVector.fromArray(F, x, x3 + j + L), bs));
                 }
             }
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
+            FloatVector tp = bp.fma(d, p0), tq = bq.fma(d, q0), tr = br.fma(d, r0), ts = bs.fma(d, s0);
+            p0 = p1; p1 = tp;
+            q0 = q1; q1 = tq;
+            r0 = r1; r1 = tr;
+            s0 = s1; s1 = ts;
         }
-        out[oo] = sum(a0);
-        out[oo + os] = sum(a1);
-        out[oo + 2 * os] = sum(a2);
-        out[oo + 3 * os] = sum(a3);
+        out[oo] = sum(p0.add(p1));
+        out[oo + os] = sum(q0.add(q1));
+        out[oo + 2 * os] = sum(r0.add(r1));
+        out[oo + 3 * os] = sum(s0.add(s1));
     }
 }

@@ -1,6 +1,7 @@
 package org.taylormlp.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -151,16 +152,21 @@ public final class VectorOps {
         scale(x, off, n, 1f / sum);
     }
 
-    /** In place: x = x · sigmoid(x). */
+    /**
+     * In place: x = x · sigmoid(x). The element-wise functions below compute a partial last vector with a lane
+     * mask instead of a scalar tail, so every element gets the same float result wherever it sits (a batch of
+     * rows processed at once equals the rows processed one by one, bit for bit).
+     */
     public static void silu(float[] x, int off, int n) {
         int i = 0;
         for (; i <= n - L; i += L) {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
             v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
         }
-        for (; i < n; i++) {
-            float v = x[off + i];
-            x[off + i] = (float) (v / (1.0 + Math.exp(-v)));
+        if (i < n) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector v = FloatVector.fromArray(F, x, off + i, m);
+            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i, m);
         }
     }
 
@@ -171,9 +177,10 @@ public final class VectorOps {
             FloatVector v = FloatVector.fromArray(F, gate, i);
             v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
         }
-        for (; i < n; i++) {
-            float v = gate[i];
-            gate[i] = (float) (v / (1.0 + Math.exp(-v))) * up[i];
+        if (i < n) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector v = FloatVector.fromArray(F, gate, i, m);
+            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, up, i, m)).intoArray(gate, i, m);
         }
     }
 
@@ -185,9 +192,11 @@ public final class VectorOps {
             FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI);
             v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, off + i);
         }
-        for (; i < n; i++) {
-            float v = x[off + i];
-            x[off + i] = (float) (0.5 * v * (1.0 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))));
+        if (i < n) {
+            VectorMask<Float> m = F.indexInRange(i, n);
+            FloatVector v = FloatVector.fromArray(F, x, off + i, m);
+            FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI);
+            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, off + i, m);
         }
     }
 }

@@ -163,6 +163,29 @@ class VectorKernelsTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void matmulEqualsMatvecBitForBit(DType t) {
+        Random rnd = new Random(23 + t.ordinal());
+        int[][] shapes = t.quantized() ? new int[][] {{7, 32}, {33, 288}, {9, 4096}} : new int[][] {{7, 5}, {33, 283}, {9, 4100}};
+        int k = 0;
+        for (int[] shape : shapes) {
+            int rows = shape[0], cols = shape[1];
+            Tensor w = TestTensors.tensor(t, rows, cols, TestTensors.encode(t, TestTensors.gaussian(rnd, rows * cols, 0.05)),
+                    storage(k), k % 4, dir);
+            k++;
+            for (int batch : new int[] {2, 4, 5, 8, 11}) {
+                float[] x = TestTensors.gaussian(rnd, batch * cols, 1.0);
+                for (VectorKernels kk : ALL) {
+                    float[] mm = new float[batch * rows], mv = new float[batch * rows];
+                    kk.matmul(w, x, batch, mm);
+                    for (int b = 0; b < batch; b++) kk.matvec(w, x, b * cols, mv, b * rows, 0, rows);
+                    assertThat(mm).as("%s %dx%d batch %d", t, rows, cols, batch).containsExactly(mv);
+                }
+            }
+        }
+    }
+
     @Test
     void fusedProductsEqualSeparateOnes() {
         Random rnd = new Random(5);
