@@ -7,7 +7,7 @@
 #
 # Steps per model:
 #   1. calibrate on the first 20,000 tokens of TinyStories (validation head; these paragraphs are then held out);
-#   2. protect three releases: radius:0.5 N=8 (the default rule), radius:1 N=16, radius:2 N=16;
+#   2. protect three releases: radius:0.7 N=16 (the default preset), radius:1 N=16, radius:2 N=16;
 #   3. `taylormlp eval` of each release against the original: fidelity on held-out TinyStories and on WikiText-2
 #      test (raw), greedy continuations, tasks (MMLU 4 subjects, TruthfulQA MC, PubMedQA, GSM8K), speed; the first
 #      run also sweeps N over three selection rules (re-protecting from the calibration file for every point);
@@ -24,7 +24,7 @@ THREADS=${THREADS:-1}           # 1: the machine is shared; with more threads th
 MAX_TOKENS=${MAX_TOKENS:-8192}  # teacher-forced tokens per text file
 ITEMS=${ITEMS:-20}              # items per task (per subject for MMLU)
 ORDERS=${ORDERS:-0,1,2,4,8,16,32}
-RULES=${RULES:-"radius:0.5;radius:1;radius:2"}
+RULES=${RULES:-"radius:0.7;radius:1;radius:2"}
 TS=$SHARED/data/tinystories/tinystories_validation_head.txt
 WIKI=$SHARED/data/wikitext-2/wiki.test.raw
 CALIB_TOKENS=20000
@@ -39,7 +39,7 @@ for model in $MODELS; do
   calib=$WORK/$model.calib.safetensors
   [ -f "$calib" ] || ./taylormlp calibrate -m "$src" --text "$TS" --max-tokens $CALIB_TOKENS -o "$calib"
   first=1
-  for cfg in "radius:0.5 8" "radius:1 16" "radius:2 16"; do
+  for cfg in "radius:0.7 16" "radius:1 16" "radius:2 16"; do
     set -- $cfg
     rule=$1; n=$2; name="${rule/:/}-N$n"
     rel=$WORK/$model-$name.safetensors
