@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.fail;
  * build), installed by {@code scripts/install-oracle.sh} from the npm registry when missing. Missing node or npm
  * is a test failure, not a skip.
  */
-final class LlamaOracle {
+public final class LlamaOracle {
     static final Path DIR = Path.of("target", "llama-oracle");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -29,7 +29,7 @@ final class LlamaOracle {
     /** llama.cpp's greedy ids and, per generated token, the probability of the chosen token. */
     record Run(int[] ids, double[] top1, String raw) {}
 
-    static synchronized Path ensureInstalled() throws IOException, InterruptedException {
+    public static synchronized Path ensureInstalled() throws IOException, InterruptedException {
         if (Files.isRegularFile(DIR.resolve("node_modules/node-llama-cpp/package.json"))
                 && Files.isDirectory(DIR.resolve("node_modules/@node-llama-cpp/linux-x64"))) {
             return DIR;

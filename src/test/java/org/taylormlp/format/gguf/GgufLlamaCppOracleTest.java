@@ -14,13 +14,12 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Opt-in check against llama.cpp itself: stories260K is rewritten by {@link GgufWriter} with every matrix whose
  * rows are whole blocks converted by {@link Quantize}, and llama.cpp (the llama-oracle tool, see
  * {@code ../shared/tools/llama-oracle/README.md}) must load it and greedily produce the same 20 tokens as from the
- * original F32 file. Runs only with {@code -Dtaylormlp.llamaOracle=<folder with greedy.mjs and node_modules>}.
+ * original F32 file. Uses the llama.cpp oracle installed by {@code scripts/install-oracle.sh} (installed on demand).
  */
 class GgufLlamaCppOracleTest {
     @TempDir
@@ -33,8 +32,7 @@ class GgufLlamaCppOracleTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"})
     void llamaCppLoadsOurFilesAndAgreesWithTheOriginal(DType dt) throws Exception {
-        String oracle = System.getProperty("taylormlp.llamaOracle");
-        assumeTrue(oracle != null && Files.isDirectory(Path.of(oracle, "node_modules")), "llama oracle not configured");
+        Path oracle = org.taylormlp.oracle.LlamaOracle.ensureInstalled();
         Path out = dir.resolve("stories260K-" + dt + ".gguf");
         try (GgufFile f = GgufFile.open(GgufRealFileTest.GGUF)) {
             GgufWriter w = new GgufWriter().putAll(f);
@@ -43,7 +41,7 @@ class GgufLlamaCppOracleTest {
         }
         Process p = new ProcessBuilder("node", "greedy.mjs", "--model", out.toAbsolutePath().toString(), "--tokens", "1",
                 "--n", "20", "--threads", "1", "--json")
-                .directory(Path.of(oracle).toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                .directory(oracle.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(json).isZero();
