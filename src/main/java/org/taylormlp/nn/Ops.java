@@ -6,17 +6,7 @@ public final class Ops {
 
     public static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
 
-    /** out = x / rms(x) * w (llama2.c / llama.cpp RMSNorm). */
-    public static void rmsnorm(float[] out, int oOff, float[] x, int xOff, float[] w, int n, float eps) {
-        float ss = 0f;
-        for (int i = 0; i < n; i++) ss += x[xOff + i] * x[xOff + i];
-        ss /= n;
-        ss += eps;
-        float inv = (float) (1.0 / Math.sqrt(ss));
-        for (int i = 0; i < n; i++) out[oOff + i] = w[i] * (inv * x[xOff + i]);
-    }
-
-    /** out = (x - mean) / sqrt(var + eps) * w + b. */
+    /** out = (x - mean) / sqrt(var + eps) * w + b, with mean and variance accumulated in double. */
     public static void layernorm(float[] out, int oOff, float[] x, int xOff, float[] w, float[] b, int n, float eps) {
         double mean = 0;
         for (int i = 0; i < n; i++) mean += x[xOff + i];
@@ -30,20 +20,6 @@ public final class Ops {
         float inv = (float) (1.0 / Math.sqrt(var + eps));
         float m = (float) mean;
         for (int i = 0; i < n; i++) out[oOff + i] = (x[xOff + i] - m) * inv * w[i] + (b == null ? 0f : b[i]);
-    }
-
-    /** In-place max-subtracted softmax of x[off .. off+n). */
-    public static void softmax(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
-        float sum = 0f;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
-            x[off + i] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-        for (int i = 0; i < n; i++) x[off + i] *= inv;
     }
 
     public static float silu(float x) {

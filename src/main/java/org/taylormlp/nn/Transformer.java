@@ -330,7 +330,7 @@ public final class Transformer {
                     VectorOps.softmax(att, 0, n);
                 } else {
                     for (int t = start; t <= pos; t++) att[t - start] = dot(q, qo, kc, t * kvd + kvo, hs) * scale;
-                    Ops.softmax(att, 0, n);
+                    org.taylormlp.tensor.ScalarOps.softmax(att, 0, n);
                 }
                 // weighted sum of values: an element-wise loop, which C2 vectorizes
                 Arrays.fill(attnOut, qo, qo + hs, 0f);
