@@ -69,6 +69,11 @@ public final class Protector {
         if (opt.thetaDtype().quantized()) throw new TaylorMlpException("coefficients must be stored as f32, f16 or bf16");
         int order = plan.order();
         boolean gated = c.gatedMlp();
+        // Streaming: pages of the memory-mapped source that calibration touched are dropped here and re-read on
+        // demand, layer by layer, so resident memory stays near one layer's worth instead of the whole model.
+        for (Tensor t : src.tensors().values()) {
+            if (t.data().isMapped()) t.data().unload();
+        }
         SafetensorsWriter w = new SafetensorsWriter();
         w.putMetadata(ReleaseFormat.KEY_FORMAT, ReleaseFormat.FORMAT);
         w.putMetadata(ReleaseFormat.KEY_VERSION, Integer.toString(ReleaseFormat.VERSION));
@@ -164,7 +169,13 @@ public final class Protector {
                         int o = i * (order + 1);
                         for (int n = 0; n <= order; n++) dst[o + n] = (float) (wd * a[n]);
                     }
-                    if (r == dim - 1 && layerDone != null) layerDone.accept(layerIdx);
+                    if (r == dim - 1) {
+                        // the layer's source MLP matrices are done: let their mapped pages go (streaming protect)
+                        for (Tensor used : new Tensor[]{gate, up, down}) {
+                            if (used != null && used.data().isMapped()) used.data().unload();
+                        }
+                        if (layerDone != null) layerDone.accept(layerIdx);
+                    }
                 });
                 if (opt.publishZ0()) {
                     float[] zf = new float[m];

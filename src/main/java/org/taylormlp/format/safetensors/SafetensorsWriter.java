@@ -201,6 +201,8 @@ public final class SafetensorsWriter {
         Tensor t = entry.tensor();
         if (!t.dtype().quantized()) {
             AtomicFiles.writeSegment(ch, t.data());
+            // a copied memory-mapped source need not stay resident: drop its pages (they reload on demand)
+            if (t.data().isMapped()) t.data().unload();
             return;
         }
         // dequantize to F32 in chunks of whole blocks
