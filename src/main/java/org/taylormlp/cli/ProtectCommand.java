@@ -2,6 +2,8 @@ package org.taylormlp.cli;
 
 import org.taylormlp.app.Engine;
 import org.taylormlp.app.Progress;
+import org.taylormlp.generate.Generator;
+import org.taylormlp.generate.Sampler;
 import org.taylormlp.taylor.CalibrationFile;
 import org.taylormlp.taylor.CalibrationStats;
 import org.taylormlp.taylor.Protection;
@@ -69,6 +71,22 @@ public final class ProtectCommand implements Runnable {
                 r = Protection.run(e.model(), e.transformer().weightBytesPerToken(), stats, select, order, targetSlowdown, po, out, l -> bar.stepTo(l + 1L));
             }
             System.out.print(r.report());
+            if (targetSlowdown != null) {
+                // measured side by side in this process: decode of the same tokens, original and release alternating
+                try (Engine rel = Engine.open(out, null, opts.threads, 512)) {
+                    double[] ratio = new double[3];
+                    var tok = e.model().tokenizer();
+                    int[] prompt = {tok.bosId()};
+                    for (int i = 0; i < ratio.length; i++) {
+                        double a = new Generator(e.transformer(), tok).generate(prompt, 64, Sampler.greedy(), null).decodeTokensPerSecond();
+                        double b = new Generator(rel.transformer(), tok).generate(prompt, 64, Sampler.greedy(), null).decodeTokensPerSecond();
+                        ratio[i] = a / b;
+                    }
+                    java.util.Arrays.sort(ratio);
+                    System.out.printf("measured slowdown: %.2fx (median of 3 alternating decode runs of 64 tokens; target %.2fx)%n",
+                            ratio[1], targetSlowdown);
+                }
+            }
         }
     }
 }
