@@ -30,17 +30,8 @@ public final class ChatCommand implements Runnable {
     @Option(names = "-n", paramLabel = "N", description = "maximum tokens per reply (default: ${DEFAULT-VALUE})")
     int n = 512;
 
-    @Option(names = "--temperature", paramLabel = "T", description = "0 = greedy (default: ${DEFAULT-VALUE})")
-    float temperature = 0.8f;
-
-    @Option(names = "--top-p", paramLabel = "P", description = "nucleus sampling mass (default: ${DEFAULT-VALUE})")
-    float topP = 0.95f;
-
-    @Option(names = "--top-k", paramLabel = "K", description = "sample among the K most likely tokens, 0 = all (default: ${DEFAULT-VALUE})")
-    int topK = 40;
-
-    @Option(names = "--seed", paramLabel = "S", description = "random seed (default: from the clock)")
-    Long seed;
+    @Mixin
+    SamplingOptions sampling;
 
     @Option(names = "--system", paramLabel = "TEXT", description = "system prompt (kept across /reset)")
     String system;
@@ -52,12 +43,12 @@ public final class ChatCommand implements Runnable {
     public void run() {
         if (n < 1) throw new IllegalArgumentException("-n must be >= 1, got " + n);
         String template = readTemplate(chatTemplate);
-        long s = seed != null ? seed : System.nanoTime();
+        long s = sampling.seedOrClock();
         try (Engine e = opts.open()) {
             var tok = e.model().tokenizer();
             PromptEncoder prompts = template != null ? PromptEncoder.withTemplate(tok, template) : PromptEncoder.forTokenizer(tok);
             CompletionSession session = new CompletionSession(e.transformer(), tok, true);
-            ChatRepl repl = new ChatRepl(session, prompts, new ChatRepl.Options(n, temperature, topP, topK, s, system));
+            ChatRepl repl = new ChatRepl(session, prompts, new ChatRepl.Options(n, sampling.temperature, sampling.topP, sampling.topK, s, system));
             Console console = System.console();
             boolean interactive = console != null && console.isTerminal();
             System.err.printf("chat with %s (context %d tokens, %s); /reset clears, /exit quits%n", opts.model.getFileName(),

@@ -22,17 +22,8 @@ public final class GenerateCommand implements Runnable {
     @Option(names = "-n", paramLabel = "N", description = "maximum tokens to generate (default: ${DEFAULT-VALUE})")
     int n = 256;
 
-    @Option(names = "--temperature", paramLabel = "T", description = "0 = greedy (default: ${DEFAULT-VALUE})")
-    float temperature = 0.8f;
-
-    @Option(names = "--top-p", paramLabel = "P", description = "nucleus sampling mass (default: ${DEFAULT-VALUE})")
-    float topP = 0.95f;
-
-    @Option(names = "--top-k", paramLabel = "K", description = "sample among the K most likely tokens, 0 = all (default: ${DEFAULT-VALUE})")
-    int topK = 40;
-
-    @Option(names = "--seed", paramLabel = "S", description = "random seed (default: from the clock)")
-    Long seed;
+    @Mixin
+    SamplingOptions sampling;
 
     @Option(names = "--no-bos", description = "do not prepend the BOS token")
     boolean noBos;
@@ -40,8 +31,8 @@ public final class GenerateCommand implements Runnable {
     @Override
     public void run() {
         if (n < 0) throw new IllegalArgumentException("-n must be >= 0, got " + n);
-        long s = seed != null ? seed : System.nanoTime();
-        Sampler sampler = new Sampler(temperature, topP, topK, s);
+        long s = sampling.seedOrClock();
+        Sampler sampler = new Sampler(sampling.temperature, sampling.topP, sampling.topK, s);
         try (Engine e = opts.open()) {
             var tok = e.model().tokenizer();
             int[] ids = tok.encode(prompt, !noBos);
