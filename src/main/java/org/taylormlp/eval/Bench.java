@@ -49,9 +49,7 @@ public final class Bench {
                 long bpt = t.weightBytesPerToken();
                 System.gc(); // let go of the previous group's heap before the high-water mark is reset
                 Speed.resetPeakRss(); // peak RSS per thread group, without earlier groups' bandwidth buffers
-                // warm-up (JIT, page cache)
-                if (o.prompt() > 0) Speed.prefillSeconds(t, Speed.randomTokens(o.prompt(), vocab, 1));
-                if (o.gen() > 0) Speed.decodeSeconds(t, Speed.randomTokens(Math.min(o.gen(), 16), vocab, 2));
+                warmUp(t, o, vocab);
                 Speed.Stats pp = null, tg = null;
                 long rssPp = -1, rssTg = -1;
                 if (o.prompt() > 0) {
@@ -84,6 +82,32 @@ public final class Bench {
             if (each != null) each.accept(row);
         }
         return rows;
+    }
+
+    /** Warm-up per thread group: at least this long (JIT), at most {@link #WARMUP_MAX_NANOS}. */
+    static final long WARMUP_MIN_NANOS = 3_000_000_000L;
+    static final long WARMUP_MAX_NANOS = 20_000_000_000L;
+
+    /**
+     * Warm-up until the JIT has settled (and the weights are in the page cache): full-length passes of the
+     * measured tests for at least {@link #WARMUP_MIN_NANOS} and until two successive passes are within 3 % of
+     * each other, at most {@link #WARMUP_MAX_NANOS} (then at least two passes). One pass, as llama-bench does,
+     * is not enough for a JVM: C2 compiles the kernels and the forward pass over the first seconds; measured
+     * after a single short pass, Q8_0 decode was still 2x below its steady state in the second and third
+     * repetitions, and stories260K 2.5x.
+     */
+    static void warmUp(org.taylormlp.nn.Transformer t, Options o, int vocab) {
+        long start = System.nanoTime();
+        double prev = Double.NaN;
+        for (int pass = 0; ; pass++) {
+            double rate = Double.NaN;
+            if (o.prompt() > 0) rate = o.prompt() / Speed.prefillSeconds(t, Speed.randomTokens(o.prompt(), vocab, 1 + pass));
+            if (o.gen() > 0) rate = o.gen() / Speed.decodeSeconds(t, Speed.randomTokens(o.gen(), vocab, 50 + pass));
+            long elapsed = System.nanoTime() - start;
+            boolean steady = pass > 0 && Math.abs(rate - prev) <= 0.03 * prev;
+            if (pass > 0 && (elapsed > WARMUP_MAX_NANOS || (steady && elapsed > WARMUP_MIN_NANOS))) return;
+            prev = rate;
+        }
     }
 
     private static String dtypeOf(Engine e) {

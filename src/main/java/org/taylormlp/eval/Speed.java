@@ -121,6 +121,10 @@ public final class Speed {
             }
             double best = Double.MAX_VALUE;
             double sink = 0;
+            // JIT warm-up on a cache-sized piece: a few passes over the big buffer are too few calls for C2, and a
+            // sum still running in the interpreter or C1 (boxed vectors) would understate the bandwidth.
+            java.lang.foreign.MemorySegment small = slices[0].asSlice(0, Math.min(perThread, 64L << 10));
+            for (int i = 0; i < 20_000; i++) sink += sum(small);
             for (int rep = 0; rep <= Math.max(1, reps); rep++) {
                 List<Callable<Double>> jobs = new ArrayList<>();
                 for (java.lang.foreign.MemorySegment seg : slices) jobs.add(() -> sum(seg));

@@ -122,6 +122,7 @@ public final class Transformer {
             keyCache[l] = new float[(int) kv];
             valueCache[l] = new float[(int) kv];
         }
+        kernels.hintWorkingSet(weightBytesPerToken());
     }
 
     /** The model's ordinary MLP for layer {@code l}, checked against the configuration. */

@@ -21,6 +21,13 @@ public interface Kernels {
         return 1;
     }
 
+    /**
+     * Tells the kernels how many weight bytes one decode step reads, so they can pick the row loop that suits
+     * where the weights will come from (cache or memory). A hint for speed only: results do not depend on it.
+     */
+    default void hintWorkingSet(long bytesPerStep) {
+    }
+
     /** out[outOff + i] = W[rowStart + i, :] · x[xOff .. xOff + cols) for i in [0, rowCount). */
     void matvec(Tensor w, float[] x, int xOff, float[] out, int outOff, int rowStart, int rowCount);
 

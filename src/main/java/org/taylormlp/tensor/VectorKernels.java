@@ -153,7 +153,7 @@ public final class VectorKernels implements Kernels {
         checkRange(out, outOff, rowCount, "out");
         if (rowCount == 0) return;
         if (pool.threads() == 1 || (long) rowCount * cols < parallelMin) {
-            matvecRows(w, x, xOff, out, outOff - rowStart, rowStart, rowStart + rowCount);
+            rows(w, x, xOff, out, outOff - rowStart, rowStart, rowStart + rowCount);
             return;
         }
         synchronized (job) {
@@ -188,9 +188,9 @@ public final class VectorKernels implements Kernels {
         int ra = a.rows(), rb = b.rows(), rc = c == null ? 0 : c.rows();
         int total = ra + rb + rc;
         if (pool.threads() == 1 || (long) total * cols < parallelMin) {
-            matvecRows(a, x, 0, outA, 0, 0, ra);
-            matvecRows(b, x, 0, outB, 0, 0, rb);
-            if (c != null) matvecRows(c, x, 0, outC, 0, 0, rc);
+            rows(a, x, 0, outA, 0, 0, ra);
+            rows(b, x, 0, outB, 0, 0, rb);
+            if (c != null) rows(c, x, 0, outC, 0, 0, rc);
             return;
         }
         synchronized (job) {
@@ -335,15 +335,15 @@ public final class VectorKernels implements Kernels {
             // The index space is A's rows, then B's, then C's; a chunk may straddle a boundary.
             if (start < ra) {
                 int e = Math.min(end, ra);
-                matvecRows(a, x, xOff, outA, outBase, rowStart + start, rowStart + e);
+                rows(a, x, xOff, outA, outBase, rowStart + start, rowStart + e);
             }
             if (end > ra && start < ra + rb) {
                 int s = Math.max(start, ra) - ra, e = Math.min(end, ra + rb) - ra;
-                matvecRows(b, x, xOff, outB, 0, s, e);
+                rows(b, x, xOff, outB, 0, s, e);
             }
             if (end > ra + rb) {
                 int s = Math.max(start, ra + rb) - ra - rb, e = end - ra - rb;
-                matvecRows(c, x, xOff, outC, 0, s, e);
+                rows(c, x, xOff, outC, 0, s, e);
             }
         }
     }
@@ -351,17 +351,282 @@ public final class VectorKernels implements Kernels {
     // ---------------------------------------------------------------------------------------------------------
     // Row loops: out[outBase + r] = W[r] · x for r in [r0, r1)
 
+    /**
+     * Decode steps that read at most this many weight bytes are taken to run from the last-level cache
+     * ({@code -Dtaylormlp.cacheBytes}, default 24 MiB; this machine's L3 is 32 MiB).
+     */
+    static final long CACHE_BYTES = Long.getLong("taylormlp.cacheBytes", 24L << 20);
+
+    /**
+     * Whether matrix-vector products use the two-row loops. Measured (one thread, GB/s of weights): on weights in
+     * cache they are faster (F32 768x288: 60 vs 45; BF16 57 vs 16-33; Q8_0 9.8 MB: 20 vs 11-19), but streaming
+     * from memory they are slower (F32 100000x288: 13 vs 35; BF16 8192x4096: 23 vs 36; Q8_0 16384x4096: 8 vs
+     * 16-22) — two interleaved streams in neighbouring rows defeat the hardware prefetcher. Set from the working
+     * set of the model ({@link #hintWorkingSet}); results are bit-identical either way.
+     */
+    private volatile boolean pairRows = true;
+
+    @Override
+    public void hintWorkingSet(long bytesPerStep) {
+        pairRows = bytesPerStep <= CACHE_BYTES;
+    }
+
+    /** For tests and benchmarks: force the row loop (true = two rows per step). */
+    void pairRows(boolean on) {
+        pairRows = on;
+    }
+
+    boolean pairRows() {
+        return pairRows;
+    }
+
+    void rows(Tensor w, float[] x, int xOff, float[] out, int outBase, int r0, int r1) {
+        if (pairRows) matvecRows(w, x, xOff, out, outBase, r0, r1);
+        else singleRows(w, x, xOff, out, outBase, r0, r1);
+    }
+
+    /**
+     * Row by row with the single-row kernels (each row read to its end before the next). Unrolled by two only so
+     * that the method stays above C2's hot inlining limit and is compiled on its own, like the two-row loops.
+     */
+    static void singleRows(Tensor w, float[] x, int xOff, float[] out, int outBase, int r0, int r1) {
+        MemorySegment m = w.data();
+        int n = w.cols(), r = r0;
+        long rowBytes = w.dtype().bytesFor(n);
+        switch (w.dtype()) {
+            case F32 -> {
+                for (; r + 1 < r1; r += 2) {
+                    out[outBase + r] = dotF32(m, r * rowBytes, x, xOff, n);
+                    out[outBase + r + 1] = dotF32(m, (r + 1) * rowBytes, x, xOff, n);
+                }
+                if (r < r1) out[outBase + r] = dotF32(m, r * rowBytes, x, xOff, n);
+            }
+            case F16 -> {
+                for (; r + 1 < r1; r += 2) {
+                    out[outBase + r] = dotF16(m, r * rowBytes, x, xOff, n);
+                    out[outBase + r + 1] = dotF16(m, (r + 1) * rowBytes, x, xOff, n);
+                }
+                if (r < r1) out[outBase + r] = dotF16(m, r * rowBytes, x, xOff, n);
+            }
+            case BF16 -> {
+                for (; r + 1 < r1; r += 2) {
+                    out[outBase + r] = dotBF16(m, r * rowBytes, x, xOff, n);
+                    out[outBase + r + 1] = dotBF16(m, (r + 1) * rowBytes, x, xOff, n);
+                }
+                if (r < r1) out[outBase + r] = dotBF16(m, r * rowBytes, x, xOff, n);
+            }
+            case Q8_0 -> {
+                for (; r + 1 < r1; r += 2) {
+                    out[outBase + r] = dotQ8(m, r * rowBytes, x, xOff, n);
+                    out[outBase + r + 1] = dotQ8(m, (r + 1) * rowBytes, x, xOff, n);
+                }
+                if (r < r1) out[outBase + r] = dotQ8(m, r * rowBytes, x, xOff, n);
+            }
+            case Q4_0 -> {
+                for (; r + 1 < r1; r += 2) {
+                    out[outBase + r] = dotQ4(m, r * rowBytes, x, xOff, n);
+                    out[outBase + r + 1] = dotQ4(m, (r + 1) * rowBytes, x, xOff, n);
+                }
+                if (r < r1) out[outBase + r] = dotQ4(m, r * rowBytes, x, xOff, n);
+            }
+        }
+    }
+
     static void matvecRows(Tensor w, float[] x, int xOff, float[] out, int outBase, int r0, int r1) {
         MemorySegment m = w.data();
         int n = w.cols();
         long rowBytes = w.dtype().bytesFor(n);
         switch (w.dtype()) {
-            case F32 -> { for (int r = r0; r < r1; r++) out[outBase + r] = dotF32(m, r * rowBytes, x, xOff, n); }
-            case F16 -> { for (int r = r0; r < r1; r++) out[outBase + r] = dotF16(m, r * rowBytes, x, xOff, n); }
-            case BF16 -> { for (int r = r0; r < r1; r++) out[outBase + r] = dotBF16(m, r * rowBytes, x, xOff, n); }
-            case Q8_0 -> { for (int r = r0; r < r1; r++) out[outBase + r] = dotQ8(m, r * rowBytes, x, xOff, n); }
-            case Q4_0 -> { for (int r = r0; r < r1; r++) out[outBase + r] = dotQ4(m, r * rowBytes, x, xOff, n); }
+            case F32 -> rowsF32(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
+            case F16 -> rowsF16(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
+            case BF16 -> rowsBF16(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
+            case Q8_0 -> rowsQ8(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
+            case Q4_0 -> rowsQ4(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Row loops of the matrix-vector product, two rows per step: both rows share each load of x (and on
+    // cache-resident weights the loads of x are a third of the work). Each row is summed with exactly the
+    // accumulators, order and final reduction of its single-row kernel (dotF32, dotQ8, ...), which also runs
+    // the odd last row, so results do not depend on how rows are paired or chunked across threads.
+    //
+    // These methods are deliberately longer than C2's hot-call inlining limit (FreqInlineSize, 325 bytecodes):
+    // each is compiled as its own unit. Inlined into a large caller (the transformer's forward pass), a kernel
+    // competed for that caller's node budget, and when C2 ran out some vector intrinsics fell back to boxed
+    // Java code: measured, Q8_0 decode alternated between ~900 and ~450 tok/s from one repetition to the next.
+
+    static void rowsF32(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
+        int r = r0;
+        for (; r + 1 < r1; r += 2) {
+            long o0 = r * rowBytes, o1 = o0 + rowBytes;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+            int i = 0;
+            for (int u = n - 4 * L; i <= u; i += 4 * L) {
+                long d = 4L * i;
+                FloatVector x0 = FloatVector.fromArray(F, x, xo + i), x1 = FloatVector.fromArray(F, x, xo + i + L);
+                FloatVector x2 = FloatVector.fromArray(F, x, xo + i + 2 * L), x3 = FloatVector.fromArray(F, x, xo + i + 3 * L);
+                a0 = FloatVector.fromMemorySegment(F, m, o0 + d, LE).fma(x0, a0);
+                a1 = FloatVector.fromMemorySegment(F, m, o0 + d + 4L * L, LE).fma(x1, a1);
+                a2 = FloatVector.fromMemorySegment(F, m, o0 + d + 8L * L, LE).fma(x2, a2);
+                a3 = FloatVector.fromMemorySegment(F, m, o0 + d + 12L * L, LE).fma(x3, a3);
+                c0 = FloatVector.fromMemorySegment(F, m, o1 + d, LE).fma(x0, c0);
+                c1 = FloatVector.fromMemorySegment(F, m, o1 + d + 4L * L, LE).fma(x1, c1);
+                c2 = FloatVector.fromMemorySegment(F, m, o1 + d + 8L * L, LE).fma(x2, c2);
+                c3 = FloatVector.fromMemorySegment(F, m, o1 + d + 12L * L, LE).fma(x3, c3);
+            }
+            for (; i <= n - L; i += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xo + i);
+                a0 = FloatVector.fromMemorySegment(F, m, o0 + 4L * i, LE).fma(xv, a0);
+                c0 = FloatVector.fromMemorySegment(F, m, o1 + 4L * i, LE).fma(xv, c0);
+            }
+            float s0 = sum(a0.add(a1).add(a2.add(a3))), s1 = sum(c0.add(c1).add(c2.add(c3)));
+            for (; i < n; i++) {
+                s0 += m.get(Tensor.F32_LE, o0 + 4L * i) * x[xo + i];
+                s1 += m.get(Tensor.F32_LE, o1 + 4L * i) * x[xo + i];
+            }
+            out[ob + r] = s0;
+            out[ob + r + 1] = s1;
+        }
+        if (r < r1) out[ob + r] = dotF32(m, r * rowBytes, x, xo, n);
+    }
+
+    static void rowsF16(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
+        int r = r0;
+        for (; r + 1 < r1; r += 2) {
+            long o0 = r * rowBytes, o1 = o0 + rowBytes;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+            int i = 0;
+            for (; i <= n - L; i += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xo + i);
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S, m, o0 + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
+                IntVector em = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+                FloatVector w = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .lanewise(VectorOperators.OR, 0x7f800000, em.compare(VectorOperators.GE, 0x0f800000))
+                        .or(h.and(0x80000000)).reinterpretAsFloats();
+                IntVector g = (IntVector) ShortVector.fromMemorySegment(S, m, o1 + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
+                IntVector eg = g.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+                FloatVector v = eg.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .lanewise(VectorOperators.OR, 0x7f800000, eg.compare(VectorOperators.GE, 0x0f800000))
+                        .or(g.and(0x80000000)).reinterpretAsFloats();
+                FloatVector t = w.fma(xv, a0), t2 = v.fma(xv, c0);
+                a0 = a1; a1 = a2; a2 = a3; a3 = t;
+                c0 = c1; c1 = c2; c2 = c3; c3 = t2;
+            }
+            float s0 = sum(a0.add(a1).add(a2.add(a3))), s1 = sum(c0.add(c1).add(c2.add(c3)));
+            for (; i < n; i++) {
+                s0 += Float.float16ToFloat(m.get(Tensor.I16_LE, o0 + 2L * i)) * x[xo + i];
+                s1 += Float.float16ToFloat(m.get(Tensor.I16_LE, o1 + 2L * i)) * x[xo + i];
+            }
+            out[ob + r] = s0;
+            out[ob + r + 1] = s1;
+        }
+        if (r < r1) out[ob + r] = dotF16(m, r * rowBytes, x, xo, n);
+    }
+
+    static void rowsBF16(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
+        int r = r0;
+        for (; r + 1 < r1; r += 2) {
+            long o0 = r * rowBytes, o1 = o0 + rowBytes;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+            int i = 0;
+            for (; i <= n - L; i += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xo + i);
+                FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, m, o0 + 2L * i, LE)
+                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector v = ((IntVector) ShortVector.fromMemorySegment(S, m, o1 + 2L * i, LE)
+                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector t = w.fma(xv, a0), t2 = v.fma(xv, c0);
+                a0 = a1; a1 = a2; a2 = a3; a3 = t;
+                c0 = c1; c1 = c2; c2 = c3; c3 = t2;
+            }
+            float s0 = sum(a0.add(a1).add(a2.add(a3))), s1 = sum(c0.add(c1).add(c2.add(c3)));
+            for (; i < n; i++) {
+                s0 += Float.intBitsToFloat(m.get(Tensor.I16_LE, o0 + 2L * i) << 16) * x[xo + i];
+                s1 += Float.intBitsToFloat(m.get(Tensor.I16_LE, o1 + 2L * i) << 16) * x[xo + i];
+            }
+            out[ob + r] = s0;
+            out[ob + r + 1] = s1;
+        }
+        if (r < r1) out[ob + r] = dotBF16(m, r * rowBytes, x, xo, n);
+    }
+
+    static void rowsQ8(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
+        int r = r0;
+        for (; r + 1 < r1; r += 2) {
+            long b0 = r * rowBytes, b1 = b0 + rowBytes;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
+            for (int i = 0; i < n; i += 32, b0 += 34, b1 += 34) {
+                int j = xo + i;
+                FloatVector xv = FloatVector.fromArray(F, x, j);
+                ByteVector p = ByteVector.fromMemorySegment(BQ8, m, b0 + 2, LE);
+                ByteVector e = ByteVector.fromMemorySegment(BQ8, m, b1 + 2, LE);
+                FloatVector s = ((FloatVector) p.convertShape(VectorOperators.B2F, F, 0)).mul(xv);
+                FloatVector u = ((FloatVector) e.convertShape(VectorOperators.B2F, F, 0)).mul(xv);
+                if (Q8_PARTS == 2) {
+                    xv = FloatVector.fromArray(F, x, j + L);
+                    s = ((FloatVector) p.convertShape(VectorOperators.B2F, F, 1)).fma(xv, s);
+                    u = ((FloatVector) e.convertShape(VectorOperators.B2F, F, 1)).fma(xv, u);
+                }
+                for (int q = BQ8_LANES; q < 32; q += BQ8_LANES) {
+                    xv = FloatVector.fromArray(F, x, j + q);
+                    p = ByteVector.fromMemorySegment(BQ8, m, b0 + 2 + q, LE);
+                    e = ByteVector.fromMemorySegment(BQ8, m, b1 + 2 + q, LE);
+                    s = ((FloatVector) p.convertShape(VectorOperators.B2F, F, 0)).fma(xv, s);
+                    u = ((FloatVector) e.convertShape(VectorOperators.B2F, F, 0)).fma(xv, u);
+                    if (Q8_PARTS == 2) {
+                        xv = FloatVector.fromArray(F, x, j + q + L);
+                        s = ((FloatVector) p.convertShape(VectorOperators.B2F, F, 1)).fma(xv, s);
+                        u = ((FloatVector) e.convertShape(VectorOperators.B2F, F, 1)).fma(xv, u);
+                    }
+                }
+                FloatVector t = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b0))), a0);
+                FloatVector t2 = u.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b1))), c0);
+                a0 = a1; a1 = t;
+                c0 = c1; c1 = t2;
+            }
+            out[ob + r] = sum(a0.add(a1));
+            out[ob + r + 1] = sum(c0.add(c1));
+        }
+        if (r < r1) out[ob + r] = dotQ8(m, r * rowBytes, x, xo, n);
+    }
+
+    static void rowsQ4(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
+        int r = r0;
+        for (; r + 1 < r1; r += 2) {
+            long b0 = r * rowBytes, b1 = b0 + rowBytes;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
+            for (int i = 0; i < n; i += 32, b0 += 18, b1 += 18) {
+                FloatVector s = FloatVector.zero(F), u = s;
+                for (int q = 0; q < 16; q += BQ8_LANES) {
+                    int j = xo + i + q;
+                    FloatVector xl = FloatVector.fromArray(F, x, j), xh = FloatVector.fromArray(F, x, j + 16);
+                    ByteVector p = ByteVector.fromMemorySegment(BQ8, m, b0 + 2 + q, LE);
+                    ByteVector e = ByteVector.fromMemorySegment(BQ8, m, b1 + 2 + q, LE);
+                    ByteVector plo = p.and((byte) 0x0f).sub((byte) 8), phi = p.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                    ByteVector elo = e.and((byte) 0x0f).sub((byte) 8), ehi = e.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                    s = ((FloatVector) plo.convertShape(VectorOperators.B2F, F, 0)).fma(xl, s);
+                    s = ((FloatVector) phi.convertShape(VectorOperators.B2F, F, 0)).fma(xh, s);
+                    u = ((FloatVector) elo.convertShape(VectorOperators.B2F, F, 0)).fma(xl, u);
+                    u = ((FloatVector) ehi.convertShape(VectorOperators.B2F, F, 0)).fma(xh, u);
+                    if (Q8_PARTS == 2) {
+                        xl = FloatVector.fromArray(F, x, j + L);
+                        xh = FloatVector.fromArray(F, x, j + 16 + L);
+                        s = ((FloatVector) plo.convertShape(VectorOperators.B2F, F, 1)).fma(xl, s);
+                        s = ((FloatVector) phi.convertShape(VectorOperators.B2F, F, 1)).fma(xh, s);
+                        u = ((FloatVector) elo.convertShape(VectorOperators.B2F, F, 1)).fma(xl, u);
+                        u = ((FloatVector) ehi.convertShape(VectorOperators.B2F, F, 1)).fma(xh, u);
+                    }
+                }
+                FloatVector t = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b0))), a0);
+                FloatVector t2 = u.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b1))), c0);
+                a0 = a1; a1 = t;
+                c0 = c1; c1 = t2;
+            }
+            out[ob + r] = sum(a0.add(a1));
+            out[ob + r + 1] = sum(c0.add(c1));
+        }
+        if (r < r1) out[ob + r] = dotQ4(m, r * rowBytes, x, xo, n);
     }
 
     /** Rows [r0, r1) of a batched product, in sub-chunks of {@code grain} rows, four activation rows at a time. */
@@ -464,18 +729,25 @@ public final class VectorKernels implements Kernels {
         return s;
     }
 
-    /** acc += d · Σ q·x per block of 32: the int8 lanes widened to float, the scale applied once per block. */
+    /**
+     * acc += d · Σ q·x per block of 32: the int8 lanes widened to float, the scale applied once per block. The
+     * block sum starts with a multiply, not an FMA onto zero (measured 20 vs 25 GB/s in the two-row loop).
+     */
     static float dotQ8(MemorySegment m, long off, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         long blk = off;
         for (int i = 0; i < n; i += 32, blk += 34) {
-            FloatVector s = FloatVector.zero(F);
-            for (int q = 0; q < 32; q += BQ8_LANES) {
-                ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
-                int j = xo + i + q;
-                s = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, j), s);
+            int j = xo + i;
+            ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2, LE);
+            FloatVector s = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, j));
+            if (Q8_PARTS == 2) {
+                s = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + L), s);
+            }
+            for (int q = BQ8_LANES; q < 32; q += BQ8_LANES) {
+                b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
+                s = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, j + q), s);
                 if (Q8_PARTS == 2) {
-                    s = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + L), s);
+                    s = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + q + L), s);
                 }
             }
             FloatVector t = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk))), a0);
@@ -623,11 +895,24 @@ public final class VectorKernels implements Kernels {
         int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
         long blk = off;
         for (int i = 0; i < n; i += 32, blk += 34) {
-            FloatVector bp = z, bq = z, br = z, bs = z;
-            for (int q = 0; q < 32; q += BQ8_LANES) {
-                ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
+            ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2, LE);
+            FloatVector w = (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
+            FloatVector bp = w.mul(FloatVector.fromArray(F, x, x0 + i));
+            FloatVector bq = w.mul(FloatVector.fromArray(F, x, x1 + i));
+            FloatVector br = w.mul(FloatVector.fromArray(F, x, x2 + i));
+            FloatVector bs = w.mul(FloatVector.fromArray(F, x, x3 + i));
+            if (Q8_PARTS == 2) {
+                int j = i + L;
+                w = (FloatVector) b.convertShape(VectorOperators.B2F, F, 1);
+                bp = w.fma(FloatVector.fromArray(F, x, x0 + j), bp);
+                bq = w.fma(FloatVector.fromArray(F, x, x1 + j), bq);
+                br = w.fma(FloatVector.fromArray(F, x, x2 + j), br);
+                bs = w.fma(FloatVector.fromArray(F, x, x3 + j), bs);
+            }
+            for (int q = BQ8_LANES; q < 32; q += BQ8_LANES) {
+                b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
                 int j = i + q;
-                FloatVector w = (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
+                w = (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
                 bp = w.fma(FloatVector.fromArray(F, x, x0 + j), bp);
                 bq = w.fma(FloatVector.fromArray(F, x, x1 + j), bq);
                 br = w.fma(FloatVector.fromArray(F, x, x2 + j), br);

@@ -186,6 +186,54 @@ class VectorKernelsTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void twoRowLoopsEqualTheSingleRowKernelsBitForBit(DType t) {
+        Random rnd = new Random(31 + t.ordinal());
+        int[][] shapes = t.quantized() ? new int[][] {{1, 32}, {6, 64}, {33, 288}, {8, 4096}}
+                : new int[][] {{1, 5}, {2, 17}, {7, 64}, {33, 283}, {8, 4100}};
+        VectorKernels kk = new VectorKernels(1);
+        try {
+            int k = 0;
+            for (int[] shape : shapes) {
+                int rows = shape[0], cols = shape[1];
+                Tensor w = TestTensors.tensor(t, rows, cols, TestTensors.encode(t, TestTensors.gaussian(rnd, rows * cols, 0.05)),
+                        storage(k), k % 4, dir);
+                k++;
+                float[] x = TestTensors.gaussian(rnd, cols + 3, 1.0);
+                // every row range, so pairs start on even and odd rows and the odd last row is covered
+                for (int r0 = 0; r0 < rows; r0 += Math.max(1, rows / 5)) {
+                    for (int n = 1; r0 + n <= rows; n += Math.max(1, rows / 4)) {
+                        float[] pair = new float[n], single = new float[n];
+                        kk.pairRows(true);
+                        kk.matvec(w, x, 3, pair, 0, r0, n);
+                        kk.pairRows(false);
+                        kk.matvec(w, x, 3, single, 0, r0, n);
+                        for (int i = 0; i < n; i++) {
+                            assertThat(Float.floatToRawIntBits(pair[i])).as("%s %dx%d row %d", t, rows, cols, r0 + i)
+                                    .isEqualTo(Float.floatToRawIntBits(single[i]));
+                        }
+                    }
+                }
+            }
+        } finally {
+            kk.pool().close();
+        }
+    }
+
+    @Test
+    void theWorkingSetHintPicksTheRowLoop() {
+        VectorKernels kk = new VectorKernels(1);
+        try {
+            kk.hintWorkingSet(VectorKernels.CACHE_BYTES);
+            assertThat(kk.pairRows()).as("cache-resident weights: two-row loops").isTrue();
+            kk.hintWorkingSet(VectorKernels.CACHE_BYTES + 1);
+            assertThat(kk.pairRows()).as("weights streamed from memory: one row at a time").isFalse();
+        } finally {
+            kk.pool().close();
+        }
+    }
+
     @Test
     void fusedProductsEqualSeparateOnes() {
         Random rnd = new Random(5);
