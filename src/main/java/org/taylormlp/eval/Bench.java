@@ -91,7 +91,7 @@ public final class Bench {
     /**
      * Warm-up until the JIT has settled (and the weights are in the page cache): full-length passes of the
      * measured tests for at least {@link #WARMUP_MIN_NANOS} and until two successive passes are within 3 % of
-     * each other, at most {@link #WARMUP_MAX_NANOS} (then at least two passes). One pass, as llama-bench does,
+     * each other; passes stop starting after {@link #WARMUP_MAX_NANOS} (a big model may get one). One pass, as llama-bench does,
      * is not enough for a JVM: C2 compiles the kernels and the forward pass over the first seconds; measured
      * after a single short pass, Q8_0 decode was still 2x below its steady state in the second and third
      * repetitions, and stories260K 2.5x.
@@ -105,7 +105,7 @@ public final class Bench {
             if (o.gen() > 0) rate = o.gen() / Speed.decodeSeconds(t, Speed.randomTokens(o.gen(), vocab, 50 + pass));
             long elapsed = System.nanoTime() - start;
             boolean steady = pass > 0 && Math.abs(rate - prev) <= 0.03 * prev;
-            if (pass > 0 && (elapsed > WARMUP_MAX_NANOS || (steady && elapsed > WARMUP_MIN_NANOS))) return;
+            if (elapsed > WARMUP_MAX_NANOS || (steady && elapsed > WARMUP_MIN_NANOS)) return;
             prev = rate;
         }
     }
