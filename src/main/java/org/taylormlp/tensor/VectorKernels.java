@@ -29,11 +29,13 @@ import jdk.incubator.vector.VectorSpecies;
  *       OR, NaN payloads kept unquieted; sign OR'ed back). JDK 25's Vector API has no half-float lane conversion,
  *       and a scalar {@code Float.float16ToFloat} staging loop measured 3x slower.</li>
  *   <li>BF16: shorts sign-extended to int lanes, shifted left 16, reinterpreted as floats.</li>
- *   <li>Q8_0: int8 lanes converted to float lanes ({@code B2F}), block sum by FMA with x, then scaled once per
- *       block by the f16 scale ({@code acc += d * Σ q·x}).</li>
+ *   <li>Q8_0: int8 lanes converted to float lanes ({@code B2F}), block sum by a multiply and then FMAs with x,
+ *       then scaled once per block by the f16 scale ({@code acc += d * Σ q·x}).</li>
  *   <li>Q4_0: the 16 bytes of a block are split into low nibbles (elements 0..15) and high nibbles (16..31),
- *       8 is subtracted in the byte lanes, then as Q8_0.</li>
+ *       8 is subtracted in the byte lanes, then as Q8_0 (block sum by FMAs from zero).</li>
  * </ul>
+ * Matrix-vector products run two rows per step when the model's weights fit in the cache, one row at a time
+ * when they stream from memory ({@link #hintWorkingSet}); both give the same bits.
  * llama.cpp instead quantizes x to int8 and uses integer dot products (VNNI); the Vector API has no int8
  * dot-product operation (an int8 path would need widening converts, multiplies and adds in short/int lanes:
  * no fewer operations than the float path; not measured), so the quantized kernels keep x in float and are
