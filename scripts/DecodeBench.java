@@ -11,10 +11,11 @@ import java.nio.file.Path;
  * spinning).
  *
  * <pre>
- * java --add-modules jdk.incubator.vector -cp target/taylormlp.jar scripts/DecodeBench.java MODEL THREADS [N] [ROUNDS]
+ * java --add-modules jdk.incubator.vector -cp target/taylormlp.jar scripts/DecodeBench.java MODEL THREADS [N] [ROUNDS] [auto|mmap|copy]
  * </pre>
  * Decodes N tokens (default 128) greedily (token 1 first, then the argmax) from position 0, ROUNDS times
- * (default 5) after two warm-up rounds, printing one line per round and the median.
+ * (default 5) after two warm-up rounds, printing one line per round and the median. The last argument places
+ * the weights as {@code --load} does (default auto).
  */
 public class DecodeBench {
     /** Peak resident set size of this process (file-backed mapped pages included), from /proc/self/status. */
@@ -33,12 +34,14 @@ public class DecodeBench {
         int threads = Integer.parseInt(args[1]);
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 128;
         int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 5;
+        var loading = org.taylormlp.model.WeightLoading.parse(args.length > 4 ? args[4] : "auto");
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long l0 = System.nanoTime();
-        try (Engine e = Engine.open(model, null, threads, n + 1)) {
+        try (Engine e = Engine.open(model, null, threads, n + 1, loading)) {
             Transformer t = e.transformer();
-            System.out.printf("LOAD %.0f ms (incl. warm-up), %s, weight bytes per token %d, VmHWM after load %d kB%n",
-                    (System.nanoTime() - l0) / 1e6, e.kernels().describe(), t.weightBytesPerToken(), vmHwmKb());
+            System.out.printf("LOAD %.0f ms (incl. warm-up), %s, weight bytes per token %d, VmHWM after load %d kB; weights: %s%n",
+                    (System.nanoTime() - l0) / 1e6, e.kernels().describe(), t.weightBytesPerToken(), vmHwmKb(),
+                    org.taylormlp.model.ResidentWeights.placement(e.model()));
             int vocab = t.config().vocabSize();
             double[] wall = new double[rounds], cpu = new double[rounds];
             for (int r = -2; r < rounds; r++) {

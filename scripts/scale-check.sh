@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Scale check (issue #3): a model with Llama-3-8B layer shapes (2 layers, BF16, sharded HF safetensors).
-# Measures, interleaved over ROUNDS rounds in separate JVMs: memory read bandwidth (scripts/Bandwidth.java),
+# Measures, interleaved over ROUNDS rounds in separate JVMs: memory read bandwidth (scripts/Bandwidth.java, on
+# anonymous memory with huge pages advised, as --load copy uses),
 # then load + decode of the model (scripts/DecodeBench.java): peak RSS (VmHWM) vs the file size, and decode
 # tokens/s vs the bandwidth bound (weight bytes per token / measured bandwidth).
 #
-#   scripts/scale-check.sh [MODEL_DIR=/tmp/l8b] [THREADS=2]      (ROUNDS=3 N=16 in the environment)
+#   scripts/scale-check.sh [MODEL_DIR=/tmp/l8b] [THREADS=2]      (ROUNDS=3 N=16 LOAD=auto in the environment)
+#
+# LOAD places the weights as `--load` does: auto (default), mmap or copy.
 #
 # Builds the model with `taylormlp synth` when MODEL_DIR does not exist (~3 GB). Needs target/taylormlp.jar.
 set -euo pipefail
@@ -13,6 +16,7 @@ model="${1:-/tmp/l8b}"
 threads="${2:-2}"
 rounds="${ROUNDS:-3}"
 n="${N:-16}"
+loading="${LOAD:-auto}"
 java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 javac="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/javac"
 jar="$root/target/taylormlp.jar"
@@ -30,8 +34,8 @@ trap 'rm -rf "$classes"' EXIT
 size=$(du -cb "$model"/*.safetensors | tail -1 | cut -f1)
 echo "== model $model: $size bytes of safetensors; threads $threads; $(nproc) cores; $(uptime | sed 's/.*load/load/')"
 for r in $(seq 1 "$rounds"); do
-  bw=$("$java" "${flags[@]}" -Xmx2g -cp "$classes" Bandwidth 1024 "$threads" 5 2>/dev/null | grep "threads=$threads ")
-  out=$("$java" "${flags[@]}" -cp "$jar:$classes" DecodeBench "$model" "$threads" "$n" 3 2>/dev/null)
+  bw=$("$java" "${flags[@]}" -cp "$jar:$classes" Bandwidth 1024 "$threads" 5 2>/dev/null | grep "threads=$threads ")
+  out=$("$java" "${flags[@]}" -cp "$jar:$classes" DecodeBench "$model" "$threads" "$n" 3 "$loading" 2>/dev/null)
   load=$(echo "$out" | grep '^LOAD')
   res=$(echo "$out" | grep '^RESULT')
   gbs=$(echo "$bw" | sed -E 's/.*best=([0-9.]+).*/\1/')

@@ -35,7 +35,8 @@ public final class Demo {
             throw new TaylorMlpException("cannot create " + o.out() + ": " + e.getMessage(), e);
         }
         Path release = o.out().resolve("stories15M.taylor.safetensors");
-        try (Engine orig = new Engine(org.taylormlp.model.ModelLoader.load(loc.model(), loc.tokenizer()),
+        try (Engine orig = new Engine(Engine.place(org.taylormlp.model.ModelLoader.load(loc.model(), loc.tokenizer()),
+                org.taylormlp.model.WeightLoading.AUTO),
                 org.taylormlp.tensor.KernelsProvider.create(o.threads()), 512)) {
             Tokenizer tok = orig.model().tokenizer();
             List<int[]> calib;

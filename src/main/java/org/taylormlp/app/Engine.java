@@ -2,6 +2,8 @@ package org.taylormlp.app;
 
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
+import org.taylormlp.model.ResidentWeights;
+import org.taylormlp.model.WeightLoading;
 import org.taylormlp.nn.FeedForward;
 import org.taylormlp.nn.Transformer;
 import org.taylormlp.tensor.Kernels;
@@ -44,14 +46,40 @@ public final class Engine implements AutoCloseable {
      */
     private static final long WARMUP_MILLIS = Long.getLong("taylormlp.warmupMillis", 300L);
 
+    /** Opens a model or release with {@link WeightLoading#AUTO} weight placement. */
     public static Engine open(Path path, Path tokenizer, int threads, int maxContext) {
+        return open(path, tokenizer, threads, maxContext, WeightLoading.AUTO);
+    }
+
+    /** Opens a model or release, placing its weights as {@code loading} says ({@link ResidentWeights}). */
+    public static Engine open(Path path, Path tokenizer, int threads, int maxContext, WeightLoading loading) {
         Wiring.ensureRegistered();
-        Model m = ModelLoader.load(path, tokenizer);
+        Model m = place(ModelLoader.load(path, tokenizer), loading);
         try {
             return new Engine(m, KernelsProvider.create(threads), maxContext);
         } catch (RuntimeException e) {
             m.close();
             throw e;
+        }
+    }
+
+    /**
+     * {@link ResidentWeights#apply}, closing {@code m} if placing fails; copies of 256 MiB or more show a
+     * progress bar (in MiB) where {@link Progress} draws bars.
+     */
+    public static Model place(Model m, WeightLoading loading) {
+        Progress[] bar = {null};
+        try {
+            return ResidentWeights.apply(m, loading, (done, total) -> {
+                if (total < (256L << 20)) return;
+                if (bar[0] == null) bar[0] = Progress.start("load", total >> 20);
+                bar[0].stepTo(done >> 20);
+            });
+        } catch (RuntimeException | Error e) {
+            m.close();
+            throw e;
+        } finally {
+            if (bar[0] != null) bar[0].close();
         }
     }
 

@@ -2,6 +2,7 @@ package org.taylormlp.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.taylormlp.eval.Bench;
+import org.taylormlp.model.WeightLoading;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -39,15 +40,24 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--bandwidth-mib", paramLabel = "MIB", description = "buffer for the bandwidth measurement (default: ${DEFAULT-VALUE})")
     int bandwidthMib = 256;
 
+    @Option(names = "--load", paramLabel = "MODE", converter = ModelOptions.LoadConverter.class,
+            description = "auto | mmap | copy: where the weights live, as for generate (default: ${DEFAULT-VALUE})")
+    WeightLoading load = WeightLoading.AUTO;
+
+    @Option(names = "--no-mmap", description = "same as --load copy")
+    boolean noMmap;
+
     @Override
     public void run() {
+        if (noMmap && load != WeightLoading.AUTO && load != WeightLoading.COPY) throw new IllegalArgumentException("--no-mmap contradicts --load " + load);
+        WeightLoading loading = noMmap ? WeightLoading.COPY : load;
         if (!format.equals("md") && !format.equals("json")) throw new IllegalArgumentException("--format must be md or json, got '" + format + "'");
         if (bandwidthMib < 1) throw new IllegalArgumentException("--bandwidth-mib must be >= 1");
         int[] ts = threads.isEmpty() ? new int[]{Runtime.getRuntime().availableProcessors()}
                 : threads.stream().mapToInt(Integer::intValue).toArray();
         boolean md = format.equals("md");
         if (md) System.out.print(Bench.markdownHeader());
-        var rows = Bench.run(model, tokenizer, new Bench.Options(prompt, gen, ts, repetitions, (long) bandwidthMib << 20),
+        var rows = Bench.run(model, tokenizer, new Bench.Options(prompt, gen, ts, repetitions, (long) bandwidthMib << 20, loading),
                 md ? r -> System.out.print(Bench.markdownRow(r)) : null);
         if (!md) {
             try {

@@ -1,6 +1,7 @@
 package org.taylormlp.cli;
 
 import org.taylormlp.app.Engine;
+import org.taylormlp.model.WeightLoading;
 import org.taylormlp.app.Progress;
 import org.taylormlp.generate.Generator;
 import org.taylormlp.generate.Sampler;
@@ -62,7 +63,7 @@ public final class ProtectCommand implements Runnable {
     @Override
     public void run() {
         DType td = DType.parse(thetaDtype);
-        try (Engine e = opts.open()) {
+        try (Engine e = opts.open(WeightLoading.MMAP)) {
             CalibrationStats stats = calib.file != null ? CalibrationFile.load(calib.file)
                     : CalibrateCommand.calibrate(e, calib.text, maxTokens);
             Protector.Options po = new Protector.Options(clamp != null ? clamp : Protection.autoClamp(e.model().config().activation()), !hideZ0, td);
@@ -73,7 +74,7 @@ public final class ProtectCommand implements Runnable {
             System.out.print(r.report());
             if (targetSlowdown != null) {
                 // measured side by side in this process: decode of the same tokens, original and release alternating
-                try (Engine rel = Engine.open(out, null, opts.threads, 512)) {
+                try (Engine rel = Engine.open(out, null, opts.threads, 512, opts.loading(WeightLoading.MMAP))) {
                     double[] ratio = new double[3];
                     var tok = e.model().tokenizer();
                     int[] prompt = {tok.bosId()};

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.taylormlp.app.Engine;
+import org.taylormlp.model.ResidentWeights;
+import org.taylormlp.model.WeightLoading;
 import org.taylormlp.taylor.ReleaseReader;
 
 import java.io.IOException;
@@ -23,11 +25,12 @@ import java.util.stream.Stream;
 public final class Bench {
     private Bench() {}
 
-    public record Row(String model, String type, long modelBytes, long params, String backend, String test, int threads,
+    public record Row(String model, String type, long modelBytes, long params, String backend, String weights, String test, int threads,
                       int tokens, int repetitions, Speed.Stats tokensPerSecond, long peakRssBytes, long bytesPerToken,
                       double bandwidthBytesPerSecond, double boundTokensPerSecond) {}
 
-    public record Options(int prompt, int gen, int[] threads, int repetitions, long bandwidthBytes) {}
+    /** {@code loading}: where the weights live ({@link WeightLoading}), the same for every thread group. */
+    public record Options(int prompt, int gen, int[] threads, int repetitions, long bandwidthBytes, WeightLoading loading) {}
 
     public static List<Row> run(Path model, Path tokenizer, Options o, Consumer<Row> each) {
         if (o.prompt() < 0 || o.gen() < 0) throw new IllegalArgumentException("-p and -n must be >= 0");
@@ -38,7 +41,7 @@ public final class Bench {
         for (int k : o.threads()) {
             if (k < 1) throw new IllegalArgumentException("thread counts must be >= 1, got " + k);
             int ctx = Math.max(o.prompt(), o.gen()) + 1;
-            try (Engine e = Engine.open(model, tokenizer, k, ctx)) {
+            try (Engine e = Engine.open(model, tokenizer, k, ctx, o.loading())) {
                 var t = e.transformer();
                 if (Math.max(o.prompt(), o.gen()) > t.maxContext()) {
                     throw new IllegalArgumentException("-p/-n exceed the model's context of " + t.maxContext() + " tokens");
@@ -65,9 +68,10 @@ public final class Bench {
                     rssTg = Speed.peakRssBytes();
                 }
                 String name = model.getFileName().toString();
-                if (pp != null) pending.add(new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), "pp" + o.prompt(), k,
+                String weights = e.model().metadata().containsKey(ResidentWeights.PLACEMENT_KEY) ? "copy" : "mmap";
+                if (pp != null) pending.add(new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), weights, "pp" + o.prompt(), k,
                         o.prompt(), o.repetitions(), pp, rssPp, bpt, Double.NaN, Double.NaN));
-                if (tg != null) pending.add(new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), "tg" + o.gen(), k,
+                if (tg != null) pending.add(new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), weights, "tg" + o.gen(), k,
                         o.gen(), o.repetitions(), tg, rssTg, bpt, Double.NaN, Double.NaN));
             }
         }
@@ -75,7 +79,7 @@ public final class Bench {
         java.util.Map<Integer, Double> bw = new java.util.HashMap<>();
         for (Row r : pending) {
             double b = bw.computeIfAbsent(r.threads(), k -> Speed.readBandwidth(k, o.bandwidthBytes(), 3));
-            Row row = new Row(r.model(), r.type(), r.modelBytes(), r.params(), r.backend(), r.test(), r.threads(), r.tokens(),
+            Row row = new Row(r.model(), r.type(), r.modelBytes(), r.params(), r.backend(), r.weights(), r.test(), r.threads(), r.tokens(),
                     r.repetitions(), r.tokensPerSecond(), r.peakRssBytes(), r.bytesPerToken(), b,
                     r.test().startsWith("tg") ? b / r.bytesPerToken() : Double.NaN);
             rows.add(row);
@@ -129,14 +133,14 @@ public final class Bench {
     }
 
     public static String markdownHeader() {
-        return "| model | type | size | params | backend | threads | test | t/s | bound t/s | % of bound | peak RSS |\n"
-                + "| --- | --- | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: |\n";
+        return "| model | type | size | params | backend | weights | threads | test | t/s | bound t/s | % of bound | peak RSS |\n"
+                + "| --- | --- | ---: | ---: | --- | --- | ---: | --- | ---: | ---: | ---: | ---: |\n";
     }
 
     public static String markdownRow(Row r) {
         boolean bound = Double.isFinite(r.boundTokensPerSecond());
-        return String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %d | %s | %.2f ± %.2f | %s | %s | %s |%n",
-                r.model(), r.type(), mib(r.modelBytes()), params(r.params()), r.backend(), r.threads(), r.test(),
+        return String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %d | %s | %.2f ± %.2f | %s | %s | %s |%n",
+                r.model(), r.type(), mib(r.modelBytes()), params(r.params()), r.backend(), r.weights(), r.threads(), r.test(),
                 r.tokensPerSecond().mean(), r.tokensPerSecond().sd(),
                 bound ? String.format(Locale.ROOT, "%.1f", r.boundTokensPerSecond()) : "-",
                 bound ? String.format(Locale.ROOT, "%.0f %%", 100 * r.tokensPerSecond().mean() / r.boundTokensPerSecond()) : "-",
@@ -162,6 +166,7 @@ public final class Bench {
             o.put("model_bytes", r.modelBytes());
             o.put("params", r.params());
             o.put("backend", r.backend());
+            o.put("weights", r.weights());
             o.put("test", r.test());
             o.put("threads", r.threads());
             o.put("n_tokens", r.tokens());

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /** A read-only memory mapping of a whole file, unmapped on close. */
-public final class MappedFile implements AutoCloseable {
+public final class MappedFile implements AutoCloseable, FileMapping {
     private final Path path;
     private final Arena arena;
     private final MemorySegment segment;
@@ -33,7 +33,11 @@ public final class MappedFile implements AutoCloseable {
         }
     }
 
+    @Override
     public Path path() { return path; }
+
+    @Override
+    public MemorySegment mapping() { return segment; }
     public MemorySegment segment() { return segment; }
     public long size() { return segment.byteSize(); }
 

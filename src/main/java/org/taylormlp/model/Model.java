@@ -1,5 +1,7 @@
 package org.taylormlp.model;
 
+import org.taylormlp.format.FileMapping;
+import org.taylormlp.format.MappedFiles;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.tensor.Tensor;
 import org.taylormlp.tokenizer.Tokenizer;
@@ -56,6 +58,27 @@ public final class Model implements AutoCloseable {
         long n = 0;
         for (Tensor t : tensors.values()) n += t.size();
         return n;
+    }
+
+    /** The files whose mappings this model's tensors may be slices of. */
+    public List<FileMapping> fileMappings() {
+        List<FileMapping> out = new ArrayList<>();
+        for (AutoCloseable r : resources) if (r instanceof MappedFiles s) out.addAll(s.fileMappings());
+        return out;
+    }
+
+    /**
+     * The same model with {@code replaced} tensors and one more metadata entry; the new model takes over this
+     * one's resources plus {@code extra} (closed first), and closing this one afterwards does nothing.
+     */
+    public Model rehome(Map<String, Tensor> replaced, String key, Object value, AutoCloseable extra) {
+        Map<String, Object> md = new LinkedHashMap<>(metadata);
+        md.put(key, value);
+        List<AutoCloseable> res = new ArrayList<>();
+        res.add(extra);
+        res.addAll(resources);
+        resources.clear();
+        return new Model(source, format, config, replaced, tokenizer, md, res);
     }
 
     @Override

@@ -360,30 +360,40 @@ public final class VectorKernels implements Kernels {
     static final long CACHE_BYTES = Long.getLong("taylormlp.cacheBytes", 24L << 20);
 
     /**
-     * Whether matrix-vector products use the two-row loops. Measured (one thread, GB/s of weights): on weights in
-     * cache they are faster (F32 768x288: 60 vs 45; BF16 57 vs 16-33; Q8_0 9.8 MB: 20 vs 11-19), but streaming
-     * from memory they are slower (F32 100000x288: 13 vs 35; BF16 8192x4096: 23 vs 36; Q8_0 16384x4096: 8 vs
-     * 16-22) — two interleaved streams in neighbouring rows defeat the hardware prefetcher. Set from the working
-     * set of the model ({@link #hintWorkingSet}); results are bit-identical either way.
+     * Whether the decode step's weights fit in the last-level cache ({@link #hintWorkingSet}); picks the row loop
+     * with {@link #pairRows(DType)}.
      */
-    private volatile boolean pairRows = true;
+    private volatile boolean cacheResident = true;
+
+    /** For tests and benchmarks: non-null forces the row loop (true = two rows per step) for every dtype. */
+    private volatile Boolean forcedPairRows;
 
     @Override
     public void hintWorkingSet(long bytesPerStep) {
-        pairRows = bytesPerStep <= CACHE_BYTES;
+        cacheResident = bytesPerStep <= CACHE_BYTES;
     }
 
-    /** For tests and benchmarks: force the row loop (true = two rows per step). */
-    void pairRows(boolean on) {
-        pairRows = on;
+    void pairRows(Boolean on) {
+        forcedPairRows = on;
     }
 
-    boolean pairRows() {
-        return pairRows;
+    /**
+     * Whether products over weights of dtype {@code t} use the two-row loops; results are bit-identical either
+     * way. On weights in cache the two-row loops are faster for every dtype (one thread, GB/s of weights: F32
+     * 768x288 60 vs 45; BF16 57 vs 16-33; Q8_0 9.8 MB 20 vs 11-19). Streaming from memory, measured as decode
+     * tokens/s of an 8B-shaped model copied into huge-page memory ({@code --load copy}), the two dtypes whose
+     * kernels are pure loads and FMAs gain and the ones with heavier unpacking lose: F32 12.4 vs 10.1 (2 threads)
+     * and 8.2 vs 6.3 (1); BF16 20.5 vs 18.6 and 10.3 vs 10.0; F16 14.6 vs 13.0 but 7.4 vs 8.5; Q8_0 11.9 vs 14.4
+     * and 7.0 vs 8.3; Q4_0 16.5 vs 18.3 and 9.2 vs 9.8. So streamed F16, Q8_0 and Q4_0 go row by row.
+     */
+    boolean pairRows(DType t) {
+        Boolean f = forcedPairRows;
+        if (f != null) return f;
+        return cacheResident || t == DType.F32 || t == DType.BF16;
     }
 
     void rows(Tensor w, float[] x, int xOff, float[] out, int outBase, int r0, int r1) {
-        if (pairRows) matvecRows(w, x, xOff, out, outBase, r0, r1);
+        if (pairRows(w.dtype())) matvecRows(w, x, xOff, out, outBase, r0, r1);
         else singleRows(w, x, xOff, out, outBase, r0, r1);
     }
 

@@ -205,9 +205,9 @@ class VectorKernelsTest {
                 for (int r0 = 0; r0 < rows; r0 += Math.max(1, rows / 5)) {
                     for (int n = 1; r0 + n <= rows; n += Math.max(1, rows / 4)) {
                         float[] pair = new float[n], single = new float[n];
-                        kk.pairRows(true);
+                        kk.pairRows(Boolean.TRUE);
                         kk.matvec(w, x, 3, pair, 0, r0, n);
-                        kk.pairRows(false);
+                        kk.pairRows(Boolean.FALSE);
                         kk.matvec(w, x, 3, single, 0, r0, n);
                         for (int i = 0; i < n; i++) {
                             assertThat(Float.floatToRawIntBits(pair[i])).as("%s %dx%d row %d", t, rows, cols, r0 + i)
@@ -226,9 +226,17 @@ class VectorKernelsTest {
         VectorKernels kk = new VectorKernels(1);
         try {
             kk.hintWorkingSet(VectorKernels.CACHE_BYTES);
-            assertThat(kk.pairRows()).as("cache-resident weights: two-row loops").isTrue();
+            for (DType t : DType.values()) assertThat(kk.pairRows(t)).as("cache-resident %s: two-row loops", t).isTrue();
             kk.hintWorkingSet(VectorKernels.CACHE_BYTES + 1);
-            assertThat(kk.pairRows()).as("weights streamed from memory: one row at a time").isFalse();
+            assertThat(kk.pairRows(DType.F32)).as("streamed F32: two-row loops").isTrue();
+            assertThat(kk.pairRows(DType.BF16)).as("streamed BF16: two-row loops").isTrue();
+            for (DType t : new DType[]{DType.F16, DType.Q8_0, DType.Q4_0}) {
+                assertThat(kk.pairRows(t)).as("streamed %s: one row at a time", t).isFalse();
+            }
+            kk.pairRows(Boolean.FALSE);
+            assertThat(kk.pairRows(DType.F32)).as("forced").isFalse();
+            kk.pairRows((Boolean) null);
+            assertThat(kk.pairRows(DType.F32)).isTrue();
         } finally {
             kk.pool().close();
         }

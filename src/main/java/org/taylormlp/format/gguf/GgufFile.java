@@ -1,5 +1,6 @@
 package org.taylormlp.format.gguf;
 
+import org.taylormlp.format.FileMapping;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.tensor.DType;
 import org.taylormlp.tensor.Tensor;
@@ -46,7 +47,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * whose product (times the type size) does not overflow, rows that are whole blocks for quantized types, and
  * aligned, non-overlapping data inside the file.
  */
-public final class GgufFile implements AutoCloseable {
+public final class GgufFile implements AutoCloseable, FileMapping {
     /** "GGUF" read as a little-endian uint32. */
     public static final int MAGIC = 0x46554747;
     public static final long DEFAULT_ALIGNMENT = 32;
@@ -296,7 +297,11 @@ public final class GgufFile implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------------ accessors
 
+    @Override
     public Path path() { return path; }
+
+    @Override
+    public MemorySegment mapping() { return map; }
     public int version() { return version; }
     /** Tensor data alignment in bytes ({@code general.alignment}, default 32). */
     public long alignment() { return alignment; }

@@ -1,6 +1,7 @@
 package org.taylormlp.format.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.taylormlp.format.FileMapping;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.tensor.DType;
 import org.taylormlp.tensor.Tensor;
@@ -41,7 +42,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link #tensorNames()}, and rejected with a ModelFormatException when requested through {@link #tensor} or
  * {@link #tensors()}. Shapes are row-major as stored. Tensors are valid until {@link #close()}.
  */
-public final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements AutoCloseable, FileMapping {
     public static final long MAX_HEADER_BYTES = 100_000_000L;
     public static final int MAX_RANK = 8;
     static final String METADATA_KEY = "__metadata__";
@@ -213,7 +214,11 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    @Override
     public Path path() { return path; }
+
+    @Override
+    public MemorySegment mapping() { return map; }
     /** The JSON header's length in bytes (N). */
     public long headerBytes() { return headerBytes; }
     /** The {@code __metadata__} entries (empty if none), in file order. */

@@ -1,6 +1,8 @@
 package org.taylormlp.format.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.taylormlp.format.FileMapping;
+import org.taylormlp.format.MappedFiles;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.tensor.Tensor;
 
@@ -24,7 +26,7 @@ import java.util.Map;
  * file; every tensor in the map must be in the shard it names, and every tensor of a shard must be listed for
  * that shard. All failures are {@link ModelFormatException}s naming the offending file.
  */
-public final class SafetensorsFolder implements AutoCloseable {
+public final class SafetensorsFolder implements AutoCloseable, MappedFiles {
     public static final String SINGLE_FILE = "model.safetensors";
     public static final String INDEX_FILE = "model.safetensors.index.json";
     static final long MAX_INDEX_BYTES = 100_000_000L;
@@ -152,6 +154,9 @@ public final class SafetensorsFolder implements AutoCloseable {
 
     /** The open files (shard file name → file). */
     public Map<String, SafetensorsFile> files() { return shards; }
+
+    @Override
+    public List<FileMapping> fileMappings() { return List.copyOf(shards.values()); }
 
     /** The index's {@code metadata} object (e.g. {@code total_size}); empty for a single file. */
     public Map<String, Object> indexMetadata() { return indexMetadata; }
