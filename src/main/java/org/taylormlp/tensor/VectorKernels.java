@@ -377,23 +377,28 @@ public final class VectorKernels implements Kernels {
         forcedPairRows = on;
     }
 
+    /** Rows at least this long count as wide for {@link #pairRows(DType, long)}. */
+    static final long WIDE_ROW_BYTES = 4096;
+
     /**
-     * Whether products over weights of dtype {@code t} use the two-row loops; results are bit-identical either
-     * way. On weights in cache the two-row loops are faster for every dtype (one thread, GB/s of weights: F32
-     * 768x288 60 vs 45; BF16 57 vs 16-33; Q8_0 9.8 MB 20 vs 11-19). Streaming from memory, measured as decode
-     * tokens/s of an 8B-shaped model copied into huge-page memory ({@code --load copy}), the two dtypes whose
-     * kernels are pure loads and FMAs gain and the ones with heavier unpacking lose: F32 12.4 vs 10.1 (2 threads)
-     * and 8.2 vs 6.3 (1); BF16 20.5 vs 18.6 and 10.3 vs 10.0; F16 14.6 vs 13.0 but 7.4 vs 8.5; Q8_0 11.9 vs 14.4
-     * and 7.0 vs 8.3; Q4_0 16.5 vs 18.3 and 9.2 vs 9.8. So streamed F16, Q8_0 and Q4_0 go row by row.
+     * Whether products over weights of dtype {@code t} with rows of {@code rowBytes} use the two-row loops; results
+     * are bit-identical either way. On weights in cache the two-row loops are faster for every dtype (one thread,
+     * GB/s of weights: F32 768x288 60 vs 45; BF16 57 vs 16-33; Q8_0 9.8 MB 20 vs 11-19). Streamed from memory
+     * they pay only on wide rows of the dtypes whose kernels are pure loads and FMAs. Decode tokens/s of an
+     * 8B-shaped model (rows of 4096 and 14336 columns) copied into huge-page memory ({@code --load copy}), two-row
+     * vs row by row, 2 threads and 1: F32 12.4 vs 10.1 and 8.2 vs 6.3; BF16 20.5 vs 18.6 and 10.3 vs 10.0; F16 14.6
+     * vs 13.0 but 7.4 vs 8.5; Q8_0 11.9 vs 14.4 and 7.0 vs 8.3; Q4_0 16.5 vs 18.3 and 9.2 vs 9.8. On narrow rows two
+     * interleaved streams lose badly: stories15M F32 (rows of 288 floats, 60 MB) decoded at 167 tok/s with two-row
+     * loops against 400-450 row by row (1 thread), as an F32 100000x288 product did (13 vs 35 GB/s).
      */
-    boolean pairRows(DType t) {
+    boolean pairRows(DType t, long rowBytes) {
         Boolean f = forcedPairRows;
         if (f != null) return f;
-        return cacheResident || t == DType.F32 || t == DType.BF16;
+        return cacheResident || ((t == DType.F32 || t == DType.BF16) && rowBytes >= WIDE_ROW_BYTES);
     }
 
     void rows(Tensor w, float[] x, int xOff, float[] out, int outBase, int r0, int r1) {
-        if (pairRows(w.dtype())) matvecRows(w, x, xOff, out, outBase, r0, r1);
+        if (pairRows(w.dtype(), w.dtype().bytesFor(w.cols()))) matvecRows(w, x, xOff, out, outBase, r0, r1);
         else singleRows(w, x, xOff, out, outBase, r0, r1);
     }
 

@@ -225,18 +225,24 @@ class VectorKernelsTest {
     void theWorkingSetHintPicksTheRowLoop() {
         VectorKernels kk = new VectorKernels(1);
         try {
+            long wide = VectorKernels.WIDE_ROW_BYTES, narrow = 288 * 4;
             kk.hintWorkingSet(VectorKernels.CACHE_BYTES);
-            for (DType t : DType.values()) assertThat(kk.pairRows(t)).as("cache-resident %s: two-row loops", t).isTrue();
+            for (DType t : DType.values()) {
+                assertThat(kk.pairRows(t, wide)).as("cache-resident %s: two-row loops", t).isTrue();
+                assertThat(kk.pairRows(t, narrow)).as("cache-resident %s, narrow rows: two-row loops", t).isTrue();
+            }
             kk.hintWorkingSet(VectorKernels.CACHE_BYTES + 1);
-            assertThat(kk.pairRows(DType.F32)).as("streamed F32: two-row loops").isTrue();
-            assertThat(kk.pairRows(DType.BF16)).as("streamed BF16: two-row loops").isTrue();
+            assertThat(kk.pairRows(DType.F32, wide)).as("streamed wide F32: two-row loops").isTrue();
+            assertThat(kk.pairRows(DType.BF16, wide)).as("streamed wide BF16: two-row loops").isTrue();
+            assertThat(kk.pairRows(DType.F32, narrow)).as("streamed narrow F32: one row at a time").isFalse();
+            assertThat(kk.pairRows(DType.BF16, wide - 1)).as("streamed narrow BF16: one row at a time").isFalse();
             for (DType t : new DType[]{DType.F16, DType.Q8_0, DType.Q4_0}) {
-                assertThat(kk.pairRows(t)).as("streamed %s: one row at a time", t).isFalse();
+                assertThat(kk.pairRows(t, wide)).as("streamed %s: one row at a time", t).isFalse();
             }
             kk.pairRows(Boolean.FALSE);
-            assertThat(kk.pairRows(DType.F32)).as("forced").isFalse();
+            assertThat(kk.pairRows(DType.F32, wide)).as("forced").isFalse();
             kk.pairRows((Boolean) null);
-            assertThat(kk.pairRows(DType.F32)).isTrue();
+            assertThat(kk.pairRows(DType.F32, wide)).isTrue();
         } finally {
             kk.pool().close();
         }
