@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Our bench and llama.cpp's (scripts/llamacpp-bench.sh) on the same GGUF file and thread counts, alternating
+# ROUNDS times in one script so that both see the same machine, then the ratio ours / llama.cpp per test from
+# the medians of the round means.
+#
+#   scripts/side-by-side.sh MODEL.gguf [THREADS=1,2] [ROUNDS=3]      (REPS=5 P=128 N=128 in the environment)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+model="$1"; threads="${2:-1,2}"; rounds="${3:-3}"
+reps="${REPS:-5}"; p="${P:-128}"; n="${N:-128}"
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+echo "== $(basename "$model"), threads $threads, $rounds rounds; $(uptime | sed 's/.*load/load/')"
+for r in $(seq 1 "$rounds"); do
+  "$root/taylormlp" bench -m "$model" -p "$p" -n "$n" -t "$threads" -r "$reps" -o json 2>/dev/null \
+    | python3 -c 'import json,sys; [print("ours", o["threads"], o["test"], o["tokens_per_second"]) for o in json.load(sys.stdin)]' >> "$out"
+  "$root/scripts/llamacpp-bench.sh" "$model" "$threads" "$reps" "$p" "$n" \
+    | awk -F'|' '/llama.cpp/ { gsub(/ /, "", $3); gsub(/ /, "", $4); split($5, a, " "); print "llama", $3, $4, a[1] }' >> "$out"
+done
+python3 - "$out" <<'PY'
+import sys, statistics, collections
+d = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    who, t, test, v = line.split()
+    d[(who, int(t), test)].append(float(v))
+print("| test | threads | ours t/s (median of rounds) | llama.cpp t/s | ours / llama.cpp | rounds (ours; llama.cpp) |")
+print("| --- | ---: | ---: | ---: | ---: | --- |")
+for (who, t, test) in sorted(k for k in d if k[0] == "ours"):
+    a, b = d[("ours", t, test)], d.get(("llama", t, test), [])
+    if not b: continue
+    ma, mb = statistics.median(a), statistics.median(b)
+    print(f"| {test} | {t} | {ma:.1f} | {mb:.1f} | **{ma / mb:.2f}x** | {', '.join(f'{x:.0f}' for x in a)}; {', '.join(f'{x:.0f}' for x in b)} |")
+PY
+echo "== $(uptime | sed 's/.*load/load/')"
