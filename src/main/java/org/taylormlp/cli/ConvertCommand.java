@@ -33,6 +33,9 @@ public final class ConvertCommand implements Runnable {
     @Option(names = "--shard-size", paramLabel = "MIB", description = "safetensors shard size in MiB (default: ${DEFAULT-VALUE})")
     long shardMib = ModelWriters.DEFAULT_SHARD_BYTES >> 20;
 
+    @Option(names = "--untie", description = "write the output matrix separately when the source ties it to the token embeddings (as llama.cpp's converter does)")
+    boolean untie;
+
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "PATH", description = "output file (gguf) or folder (safetensors)")
     Path out;
 
@@ -45,7 +48,8 @@ public final class ConvertCommand implements Runnable {
         }
         if (shardMib < 1) throw new IllegalArgumentException("--shard-size must be positive");
         Engine.ensureWired();
-        try (Model m = ModelLoader.load(source, tokenizer)) {
+        try (Model loaded = ModelLoader.load(source, tokenizer)) {
+            Model m = untie ? ModelWriters.untied(loaded) : loaded;
             ModelWriters.Report r = target.equals("gguf") ? ModelWriters.writeGguf(m, dt, out)
                     : ModelWriters.writeHf(m, dt, out, shardMib << 20);
             System.out.println(r.summary());

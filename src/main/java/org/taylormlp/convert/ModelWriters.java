@@ -77,6 +77,20 @@ public final class ModelWriters {
     // ------------------------------------------------------------------------------------------ GGUF
 
     /** Writes {@code m} as GGUF at {@code out}; {@code dtype} null keeps tensor dtypes. */
+    /**
+     * A view of {@code m} with a separate output matrix: when the model ties its classifier to the token
+     * embeddings, {@code output.weight} becomes the same tensor under its own name (as llama.cpp's converter writes
+     * llama2.c checkpoints), so a writer stores it twice and a reader need not know about tying. Untied models are
+     * returned as they are. The view owns nothing; close {@code m}, not it.
+     */
+    public static Model untied(Model m) {
+        Tensor out = m.optional(TensorNames.OUTPUT);
+        if (!m.config().tiedEmbeddings() && out != null) return m;
+        Map<String, Tensor> ts = new LinkedHashMap<>(m.tensors());
+        ts.put(TensorNames.OUTPUT, m.require(TensorNames.TOKEN_EMBD).withName(TensorNames.OUTPUT));
+        return new Model(m.source(), m.format(), m.config().withTiedEmbeddings(false), ts, m.tokenizer(), m.metadata(), List.of());
+    }
+
     public static Report writeGguf(Model m, DType dtype, Path out) throws IOException {
         ModelConfig c = m.config();
         Architecture arch = c.architecture();

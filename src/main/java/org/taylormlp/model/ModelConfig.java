@@ -66,6 +66,12 @@ public record ModelConfig(
         return null;
     }
 
+    public ModelConfig withTiedEmbeddings(boolean tied) {
+        return new ModelConfig(architecture, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, contextLength,
+                normEps, normType, ropeTheta, ropeStyle, rotaryDim, ropeScaling, slidingWindow, parallelResidual, gatedMlp,
+                activation, attnQkvBias, attnOutBias, mlpBias, outputBias, tied, bosId, eosId);
+    }
+
     public ModelConfig withContextLength(int n) {
         return new ModelConfig(architecture, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, n, normEps,
                 normType, ropeTheta, ropeStyle, rotaryDim, ropeScaling, slidingWindow, parallelResidual, gatedMlp,

@@ -70,6 +70,27 @@ class ConvertRoundTripTest {
         assertThat(greedyText(out, 200)).isEqualTo(expected);
     }
 
+    @Test
+    void untieWritesTheOutputMatrixSeparatelyAndKeepsTheText() throws Exception {
+        Path src = TestFiles.model("stories260K/stories260K.bin");
+        Path tied = dir.resolve("tied.gguf"), untied = dir.resolve("untied.gguf"), untiedHf = dir.resolve("untied-hf");
+        assertThat(cli("convert", src.toString(), "--to", "gguf", "--out", tied.toString())).isZero();
+        assertThat(cli("convert", src.toString(), "--to", "gguf", "--untie", "--out", untied.toString())).isZero();
+        assertThat(cli("convert", tied.toString(), "--to", "safetensors", "--untie", "--out", untiedHf.toString())).isZero();
+        try (Model t = ModelLoader.load(tied); Model u = ModelLoader.load(untied); Model h = ModelLoader.load(untiedHf)) {
+            assertThat(t.config().tiedEmbeddings()).isTrue();
+            assertThat(t.optional("output.weight")).isNull();
+            for (Model m : List.of(u, h)) {
+                assertThat(m.config().tiedEmbeddings()).isFalse();
+                assertThat(m.require("output.weight").toFloats()).containsExactly(t.require("token_embd.weight").toFloats());
+            }
+            assertThat(Files.size(untied)).isGreaterThan(Files.size(tied) + t.require("token_embd.weight").byteSize() - 64);
+        }
+        String expected = Files.readString(TestFiles.model("stories260K/run_c_t0_n200.txt")).stripTrailing();
+        assertThat(greedyText(untied, 200)).isEqualTo(expected);
+        assertThat(greedyText(untiedHf, 200)).isEqualTo(expected);
+    }
+
     static String greedyText(Path model, int steps) {
         try (Engine e = Engine.open(model, null, 1, steps + 1)) {
             Tokenizer tok = e.model().tokenizer();
