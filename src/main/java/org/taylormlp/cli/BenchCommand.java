@@ -67,6 +67,11 @@ public final class BenchCommand implements Runnable {
             }
         } else if (!rows.isEmpty()) {
             System.out.printf("%nbandwidth measured: %s; weight bytes per token: %,d%n", bwList(rows), rows.get(0).bytesPerToken());
+            for (Bench.Row r : rows) {
+                if (r.tokenLatency() == null) continue;
+                System.out.printf(java.util.Locale.ROOT, "%s at %d thread%s, per token: median %.3f ms, p99 %.3f ms, max %.3f ms%n", r.test(),
+                        r.threads(), r.threads() == 1 ? "" : "s", r.tokenLatency().p50Ms(), r.tokenLatency().p99Ms(), r.tokenLatency().maxMs());
+            }
         }
     }
 

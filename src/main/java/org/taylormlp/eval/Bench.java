@@ -26,8 +26,8 @@ public final class Bench {
     private Bench() {}
 
     public record Row(String model, String type, long modelBytes, long params, String backend, String weights, String test, int threads,
-                      int tokens, int repetitions, Speed.Stats tokensPerSecond, long peakRssBytes, long bytesPerToken,
-                      double bandwidthBytesPerSecond, double boundTokensPerSecond) {}
+                      int tokens, int repetitions, Speed.Stats tokensPerSecond, Speed.Latency tokenLatency, long peakRssBytes,
+                      long bytesPerToken, double bandwidthBytesPerSecond, double boundTokensPerSecond) {}
 
     /** {@code loading}: where the weights live ({@link WeightLoading}), the same for every thread group. */
     public record Options(int prompt, int gen, int[] threads, int repetitions, long bandwidthBytes, WeightLoading loading) {}
@@ -61,18 +61,23 @@ public final class Bench {
                     pp = Speed.Stats.of(s);
                     rssPp = Speed.peakRssBytes();
                 }
+                Speed.Latency latency = null;
                 if (o.gen() > 0) {
                     double[] s = new double[o.repetitions()];
-                    for (int r = 0; r < s.length; r++) s[r] = o.gen() / Speed.decodeSeconds(t, Speed.randomTokens(o.gen(), vocab, 200 + r));
+                    long[] nanos = new long[o.repetitions() * o.gen()];
+                    for (int r = 0; r < s.length; r++) {
+                        s[r] = o.gen() / Speed.decodeSeconds(t, Speed.randomTokens(o.gen(), vocab, 200 + r), nanos, r * o.gen());
+                    }
                     tg = Speed.Stats.of(s);
+                    latency = Speed.Latency.of(nanos);
                     rssTg = Speed.peakRssBytes();
                 }
                 String name = model.getFileName().toString();
                 String weights = e.model().metadata().containsKey(ResidentWeights.PLACEMENT_KEY) ? "copy" : "mmap";
                 if (pp != null) pending.add(new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), weights, "pp" + o.prompt(), k,
-                        o.prompt(), o.repetitions(), pp, rssPp, bpt, Double.NaN, Double.NaN));
+                        o.prompt(), o.repetitions(), pp, null, rssPp, bpt, Double.NaN, Double.NaN));
                 if (tg != null) pending.add(new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), weights, "tg" + o.gen(), k,
-                        o.gen(), o.repetitions(), tg, rssTg, bpt, Double.NaN, Double.NaN));
+                        o.gen(), o.repetitions(), tg, latency, rssTg, bpt, Double.NaN, Double.NaN));
             }
         }
         // bandwidth last, once per thread count, so that its buffers are in none of the peak RSS figures above
@@ -80,7 +85,7 @@ public final class Bench {
         for (Row r : pending) {
             double b = bw.computeIfAbsent(r.threads(), k -> Speed.readBandwidth(k, o.bandwidthBytes(), 3));
             Row row = new Row(r.model(), r.type(), r.modelBytes(), r.params(), r.backend(), r.weights(), r.test(), r.threads(), r.tokens(),
-                    r.repetitions(), r.tokensPerSecond(), r.peakRssBytes(), r.bytesPerToken(), b,
+                    r.repetitions(), r.tokensPerSecond(), r.tokenLatency(), r.peakRssBytes(), r.bytesPerToken(), b,
                     r.test().startsWith("tg") ? b / r.bytesPerToken() : Double.NaN);
             rows.add(row);
             if (each != null) each.accept(row);
@@ -175,6 +180,14 @@ public final class Bench {
             o.put("stddev", r.tokensPerSecond().sd());
             ArrayNode s = o.putArray("samples_ts");
             for (double v : r.tokensPerSecond().samples()) s.add(v);
+            if (r.tokenLatency() != null) {
+                ObjectNode l = o.putObject("token_latency_ms");
+                l.put("p50", r.tokenLatency().p50Ms());
+                l.put("p99", r.tokenLatency().p99Ms());
+                l.put("max", r.tokenLatency().maxMs());
+            } else {
+                o.putNull("token_latency_ms");
+            }
             o.put("peak_rss_bytes", r.peakRssBytes());
             o.put("weight_bytes_per_token", r.bytesPerToken());
             o.put("bandwidth_bytes_per_second", r.bandwidthBytesPerSecond());

@@ -63,6 +63,31 @@ public final class Speed {
         return (System.nanoTime() - t0) / 1e9;
     }
 
+    /** {@link #decodeSeconds(Transformer, int[])}, storing each token's nanoseconds in {@code nanos[offset + i]}. */
+    public static double decodeSeconds(Transformer t, int[] tokens, long[] nanos, int offset) {
+        long t0 = System.nanoTime(), prev = t0;
+        for (int i = 0; i < tokens.length; i++) {
+            t.forward(tokens[i], i);
+            long now = System.nanoTime();
+            nanos[offset + i] = now - prev;
+            prev = now;
+        }
+        return (prev - t0) / 1e9;
+    }
+
+    /** Per-token decode latency in milliseconds: median, 99th percentile (nearest rank) and maximum. */
+    public record Latency(double p50Ms, double p99Ms, double maxMs) {
+        public static Latency of(long[] nanos) {
+            if (nanos.length == 0) return new Latency(Double.NaN, Double.NaN, Double.NaN);
+            long[] c = nanos.clone();
+            java.util.Arrays.sort(c);
+            int n = c.length;
+            double p50 = n % 2 == 1 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2.0;
+            long p99 = c[Math.min(n - 1, (int) Math.ceil(0.99 * n) - 1)];
+            return new Latency(p50 / 1e6, p99 / 1e6, c[n - 1] / 1e6);
+        }
+    }
+
     /** Peak resident set size of this process (VmHWM in /proc/self/status), or -1 where unavailable. */
     public static long peakRssBytes() {
         return procStatusBytes("VmHWM:");

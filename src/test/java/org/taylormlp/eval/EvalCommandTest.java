@@ -74,6 +74,18 @@ class EvalCommandTest {
             assertThat(seen).containsExactly("pp16@1", "tg8@1", "pp16@2", "tg8@2");
             assertThat(a.get(1).path("bound_tokens_per_second").asDouble()).isPositive();
             assertThat(a.get(0).path("bound_tokens_per_second").isNull()).isTrue();
+            assertThat(a.get(0).path("token_latency_ms").isNull()).isTrue();
+            for (int i : new int[]{1, 3}) {
+                JsonNode l = a.get(i).path("token_latency_ms");
+                double p50 = l.path("p50").asDouble(), p99 = l.path("p99").asDouble(), max = l.path("max").asDouble();
+                assertThat(p50).isPositive().isLessThanOrEqualTo(p99);
+                assertThat(p99).isLessThanOrEqualTo(max);
+                // the slowest token is at least as slow as the mean token of the slowest repetition (the latencies
+                // of a repetition add up to its time)
+                double slowestMeanMs = 1000 / java.util.stream.StreamSupport.stream(a.get(i).path("samples_ts").spliterator(), false)
+                        .mapToDouble(JsonNode::asDouble).min().orElseThrow();
+                assertThat(max).isGreaterThanOrEqualTo(slowestMeanMs * (1 - 1e-6));
+            }
         }
         JsonNode rel = new ObjectMapper().readTree(run("bench", "-m", release.toString(), "-p", "8", "-n", "4", "-t", "1", "-r", "2",
                 "--format", "json", "--bandwidth-mib", "4").stdout);
