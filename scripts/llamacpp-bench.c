@@ -6,6 +6,7 @@
 // (over-sized buffers, passed and returned in memory).
 //
 //   scripts/llamacpp-bench.sh MODEL.gguf [THREADS=1,2] [REPS=5] [P=128] [N=128]
+#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +60,21 @@ int main(int argc, char **argv) {
     void *ctx = init_ctx(m, cp);
     if (!ctx) { fprintf(stderr, "cannot create a context\n"); return 1; }
     set_threads(ctx, threads, threads);
+    // a thread pool attached to the context, as llama-bench does (ggml_threadpool_params_init's defaults: poll 50)
+    void *(*dev_by_type)(int) = dlsym(RTLD_DEFAULT, "ggml_backend_dev_by_type");
+    void *(*dev_reg)(void *) = dlsym(RTLD_DEFAULT, "ggml_backend_dev_backend_reg");
+    void *(*proc)(void *, const char *) = dlsym(RTLD_DEFAULT, "ggml_backend_reg_get_proc_address");
+    void (*tp_init)(void *, int) = dlsym(RTLD_DEFAULT, "ggml_threadpool_params_init");
+    void (*attach)(void *, void *, void *) = dlsym(ll, "llama_attach_threadpool");
+    if (!dev_by_type || !dev_reg || !proc || !tp_init || !attach) { fprintf(stderr, "thread pool entry points missing\n"); return 1; }
+    void *cpu_dev = dev_by_type(0); // GGML_BACKEND_DEVICE_TYPE_CPU
+    void *(*tp_new)(void *) = cpu_dev ? proc(dev_reg(cpu_dev), "ggml_threadpool_new") : NULL;
+    if (!tp_new) { fprintf(stderr, "no ggml_threadpool_new in the CPU backend\n"); return 1; }
+    static unsigned char tpp[4096] __attribute__((aligned(16)));
+    tp_init(tpp, threads);
+    void *pool = tp_new(tpp);
+    if (!pool) { fprintf(stderr, "cannot create a thread pool\n"); return 1; }
+    attach(ctx, pool, NULL);
     int vocab = vocab_n(get_vocab(m));
     int32_t *toks = malloc(sizeof(int32_t) * (np > 0 ? np : 1));
     srand(42);
