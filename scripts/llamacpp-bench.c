@@ -2,10 +2,10 @@
 // (node_modules/@node-llama-cpp/linux-x64/bins/linux-x64), so that our bench and llama.cpp run side by side on
 // the same machine, same model file, same thread count. No llama.h is shipped there, so the few entry points are
 // declared here; the parameter structs are created by llama.cpp's own *_default_params() and passed back with
-// one change (n_ctx, the first field of llama_context_params), so the rest of their layout does not matter
-// (over-sized buffers, passed and returned in memory).
+// two changes (n_ctx, the first field of llama_context_params, and flash attention off, see below), so the rest
+// of their layout does not matter (over-sized buffers, passed and returned in memory).
 //
-//   scripts/llamacpp-bench.sh MODEL.gguf [THREADS=1,2] [REPS=5] [P=128] [N=128]
+//   scripts/llamacpp-bench.sh MODEL.gguf [THREADS=1,2] [REPS=5] [P=128] [N=128]     (LLAMA_FLASH_ATTN=0|1|auto)
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdint.h>
@@ -57,6 +57,17 @@ int main(int argc, char **argv) {
     opaque_params cp = ctx_defaults();
     uint32_t n_ctx = (uint32_t) ((np > 0 ? np : 0) + (ng > 0 ? ng : 0));
     memcpy(cp.b, &n_ctx, sizeof n_ctx);
+    // flash attention off, as llama-bench's default (-fa 0) in the builds peers.md measured; it is 10-14 % faster
+    // here for these small models. flash_attn_type is the fourth of the enums that default to -1 (auto) at byte
+    // 40..52 of llama_context_params in this library (node-llama-cpp 3.21.1; verified by llama.cpp's log line
+    // "flash_attn = disabled"). Set LLAMA_FLASH_ATTN=auto to keep llama.cpp's default.
+    const char *fa = getenv("LLAMA_FLASH_ATTN");
+    if (!fa || strcmp(fa, "auto") != 0) {
+        int32_t cur, off = 0;
+        for (int o = 40; o <= 52; o += 4) { memcpy(&cur, cp.b + o, 4); if (cur != -1) break; off = o; }
+        if (off != 52) { fprintf(stderr, "unexpected llama_context_params layout: leaving flash attention on auto\n"); }
+        else { int32_t v = fa ? atoi(fa) : 0; memcpy(cp.b + off, &v, 4); }
+    }
     void *ctx = init_ctx(m, cp);
     if (!ctx) { fprintf(stderr, "cannot create a context\n"); return 1; }
     set_threads(ctx, threads, threads);

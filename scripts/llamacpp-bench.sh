@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # llama.cpp's decode (tgN) and prompt (ppP) speed on this machine, llama-bench style (one warm-up run, then REPS
 # runs, mean ± sd of tokens/s), through the llama.cpp library inside the oracle's npm install
-# (scripts/install-oracle.sh). For side-by-side comparisons with `taylormlp bench`: run both in one script,
+# (scripts/install-oracle.sh), flash attention off as in llama-bench's default (LLAMA_FLASH_ATTN=auto keeps
+# llama.cpp's own default). For side-by-side comparisons with `taylormlp bench`: run both in one script,
 # alternating, on the same GGUF file and thread counts.
 #
 #   scripts/llamacpp-bench.sh MODEL.gguf [THREADS=1,2] [REPS=5] [P=128] [N=128]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Our bench and llama.cpp's (scripts/llamacpp-bench.sh) on the same GGUF file and thread counts, alternating
-# ROUNDS times in one script so that both see the same machine, then the ratio ours / llama.cpp per test from
-# the medians of the round means.
+# ROUNDS times in one script so that both see the same machine (runs with fewer threads than cores are pinned to
+# the same cores for both engines, other cores each round), then the ratio ours / llama.cpp per test from the
+# medians of the round means.
 #
 #   scripts/side-by-side.sh MODEL.gguf [THREADS=1,2] [ROUNDS=3]      (REPS=5 P=128 N=128 in the environment)
 set -euo pipefail
@@ -11,11 +12,23 @@ reps="${REPS:-5}"; p="${P:-128}"; n="${N:-128}"
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 echo "== $(basename "$model"), threads $threads, $rounds rounds; $(uptime | sed 's/.*load/load/')"
+cores=$(nproc)
 for r in $(seq 1 "$rounds"); do
-  "$root/taylormlp" bench -m "$model" -p "$p" -n "$n" -t "$threads" -r "$reps" -o json 2>/dev/null \
-    | python3 -c 'import json,sys; [print("ours", o["threads"], o["test"], o["tokens_per_second"]) for o in json.load(sys.stdin)]' >> "$out"
-  "$root/scripts/llamacpp-bench.sh" "$model" "$threads" "$reps" "$p" "$n" \
-    | awk -F'|' '/llama.cpp/ { gsub(/ /, "", $3); gsub(/ /, "", $4); split($5, a, " "); print "llama", $3, $4, a[1] }' >> "$out"
+  for t in ${threads//,/ }; do
+    # fewer threads than cores: both engines pinned to the same cores, which move round by round. The vCPUs of
+    # these machines differ in speed from minute to minute (a 1-thread decode ran 35 % slower on one than on the
+    # other), and an unpinned run lands on either.
+    pin=()
+    if [ "$t" -lt "$cores" ]; then
+      cpus=""
+      for ((k = 0; k < t; k++)); do cpus+="${cpus:+,}$(( (r - 1 + k) % cores ))"; done
+      pin=(taskset -c "$cpus")
+    fi
+    "${pin[@]}" "$root/taylormlp" bench -m "$model" -p "$p" -n "$n" -t "$t" -r "$reps" -o json 2>/dev/null \
+      | python3 -c 'import json,sys; [print("ours", o["threads"], o["test"], o["tokens_per_second"]) for o in json.load(sys.stdin)]' >> "$out"
+    "${pin[@]}" "$root/scripts/llamacpp-bench.sh" "$model" "$t" "$reps" "$p" "$n" \
+      | awk -F'|' '/llama.cpp/ { gsub(/ /, "", $3); gsub(/ /, "", $4); split($5, a, " "); print "llama", $3, $4, a[1] }' >> "$out"
+  done
 done
 python3 - "$out" <<'PY'
 import sys, statistics, collections
