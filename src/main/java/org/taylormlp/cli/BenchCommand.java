@@ -41,16 +41,15 @@ public final class BenchCommand implements Runnable {
     int bandwidthMib = 256;
 
     @Option(names = "--load", paramLabel = "MODE", converter = ModelOptions.LoadConverter.class,
-            description = "auto | mmap | copy: where the weights live, as for generate (default: ${DEFAULT-VALUE})")
-    WeightLoading load = WeightLoading.AUTO;
+            description = "auto | mmap | copy: where the weights live, as for generate (default: auto)")
+    WeightLoading load;
 
     @Option(names = "--no-mmap", description = "same as --load copy")
     boolean noMmap;
 
     @Override
     public void run() {
-        if (noMmap && load != WeightLoading.AUTO && load != WeightLoading.COPY) throw new IllegalArgumentException("--no-mmap contradicts --load " + load);
-        WeightLoading loading = noMmap ? WeightLoading.COPY : load;
+        WeightLoading loading = ModelOptions.loading(load, noMmap, WeightLoading.AUTO);
         if (!format.equals("md") && !format.equals("json")) throw new IllegalArgumentException("--format must be md or json, got '" + format + "'");
         if (bandwidthMib < 1) throw new IllegalArgumentException("--bandwidth-mib must be >= 1");
         int[] ts = threads.isEmpty() ? new int[]{Runtime.getRuntime().availableProcessors()}

@@ -38,6 +38,11 @@ public final class ModelOptions {
 
     /** The chosen weight placement, or {@code dflt} when neither --load nor --no-mmap was given. */
     public WeightLoading loading(WeightLoading dflt) {
+        return loading(load, noMmap, dflt);
+    }
+
+    /** --load and --no-mmap as given (load null when absent) resolved against the command's default. */
+    static WeightLoading loading(WeightLoading load, boolean noMmap, WeightLoading dflt) {
         if (noMmap && load != null && load != WeightLoading.COPY) {
             throw new IllegalArgumentException("--no-mmap contradicts --load " + load);
         }

@@ -38,7 +38,7 @@ public final class ResidentWeights {
         InsufficientMemoryException(String message) { super(message); }
     }
 
-    /** How the weights of {@code m} are placed, as recorded by {@link #apply} (or "mmap" for an untouched model). */
+    /** How the weights of {@code m} are placed, as recorded by {@link #apply}; "memory-mapped from the file" otherwise. */
     public static String placement(Model m) {
         Object p = m.metadata().get(PLACEMENT_KEY);
         return p == null ? "memory-mapped from the file" : p.toString();

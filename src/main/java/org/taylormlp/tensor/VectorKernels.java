@@ -34,8 +34,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>Q4_0: the 16 bytes of a block are split into low nibbles (elements 0..15) and high nibbles (16..31),
  *       8 is subtracted in the byte lanes, then as Q8_0 (block sum by FMAs from zero).</li>
  * </ul>
- * Matrix-vector products run two rows per step when the model's weights fit in the cache, one row at a time
- * when they stream from memory ({@link #hintWorkingSet}); both give the same bits.
+ * Matrix-vector products run two rows per step when the model's weights fit in the cache or are wide F32/BF16
+ * rows, one row at a time otherwise ({@link #hintWorkingSet}, {@link #pairRows(DType, long)}); both give the
+ * same bits.
  * llama.cpp instead quantizes x to int8 and uses integer dot products (VNNI); the Vector API has no int8
  * dot-product operation (an int8 path would need widening converts, multiplies and adds in short/int lanes:
  * no fewer operations than the float path; not measured), so the quantized kernels keep x in float and are
@@ -361,7 +362,7 @@ public final class VectorKernels implements Kernels {
 
     /**
      * Whether the decode step's weights fit in the last-level cache ({@link #hintWorkingSet}); picks the row loop
-     * with {@link #pairRows(DType)}.
+     * with {@link #pairRows(DType, long)}.
      */
     private volatile boolean cacheResident = true;
 
@@ -373,6 +374,7 @@ public final class VectorKernels implements Kernels {
         cacheResident = bytesPerStep <= CACHE_BYTES;
     }
 
+    /** Forces the row loop for tests and benchmarks (true = two rows per step); null returns to the rule below. */
     void pairRows(Boolean on) {
         forcedPairRows = on;
     }

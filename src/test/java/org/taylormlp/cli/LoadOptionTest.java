@@ -53,5 +53,8 @@ class LoadOptionTest {
         Run bench = run("bench", "-m", MODEL, "-p", "0", "-n", "4", "--load", "disk");
         assertThat(bench.exit()).isEqualTo(2);
         assertThat(bench.err()).contains("auto, mmap or copy");
+        Run benchBoth = run("bench", "-m", MODEL, "-p", "0", "-n", "4", "--no-mmap", "--load", "auto");
+        assertThat(benchBoth.exit()).isEqualTo(1);
+        assertThat(benchBoth.err()).contains("--no-mmap contradicts --load auto");
     }
 }
