@@ -5,6 +5,12 @@
 # medians of the round means.
 #
 #   scripts/side-by-side.sh MODEL.gguf [THREADS=1,2] [ROUNDS=3]      (REPS=5 P=128 N=128 in the environment)
+#
+# LLAMA_BENCH=/path/to/llama-bench uses a llama-bench binary instead of scripts/llamacpp-bench.sh. One can be
+# built offline from the llama.cpp source that node-llama-cpp ships as a git bundle (after
+# scripts/install-oracle.sh): git clone target/llama-oracle/node_modules/node-llama-cpp/llama/gitRelease.bundle
+# /tmp/lcpp && cmake -S /tmp/lcpp -B /tmp/lcpp/build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON
+# -DLLAMA_CURL=OFF && ninja -C /tmp/lcpp/build llama-bench
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 model="$1"; threads="${2:-1,2}"; rounds="${3:-3}"
@@ -26,8 +32,16 @@ for r in $(seq 1 "$rounds"); do
     fi
     "${pin[@]}" "$root/taylormlp" bench -m "$model" -p "$p" -n "$n" -t "$t" -r "$reps" -o json 2>/dev/null \
       | python3 -c 'import json,sys; [print("ours", o["threads"], o["test"], o["tokens_per_second"]) for o in json.load(sys.stdin)]' >> "$out"
-    "${pin[@]}" "$root/scripts/llamacpp-bench.sh" "$model" "$t" "$reps" "$p" "$n" \
-      | awk -F'|' '/llama.cpp/ { gsub(/ /, "", $3); gsub(/ /, "", $4); split($5, a, " "); print "llama", $3, $4, a[1] }' >> "$out"
+    if [ -n "${LLAMA_BENCH:-}" ]; then
+      "${pin[@]}" "$LLAMA_BENCH" -m "$model" -p "$p" -n "$n" -t "$t" -r "$reps" -o json 2>/dev/null \
+        | python3 -c 'import json,sys
+for o in json.load(sys.stdin):
+    test = ("pp%d" % o["n_prompt"]) if o["n_gen"] == 0 else ("tg%d" % o["n_gen"])
+    print("llama", o["n_threads"], test, o["avg_ts"])' >> "$out"
+    else
+      "${pin[@]}" "$root/scripts/llamacpp-bench.sh" "$model" "$t" "$reps" "$p" "$n" \
+        | awk -F'|' '/llama.cpp/ { gsub(/ /, "", $3); gsub(/ /, "", $4); split($5, a, " "); print "llama", $3, $4, a[1] }' >> "$out"
+    fi
   done
 done
 python3 - "$out" <<'PY'
