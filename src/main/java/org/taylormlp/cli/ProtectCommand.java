@@ -1,10 +1,10 @@
 package org.taylormlp.cli;
 
 import org.taylormlp.app.Engine;
-import org.taylormlp.model.WeightLoading;
 import org.taylormlp.app.Progress;
 import org.taylormlp.generate.Generator;
 import org.taylormlp.generate.Sampler;
+import org.taylormlp.model.WeightLoading;
 import org.taylormlp.taylor.CalibrationFile;
 import org.taylormlp.taylor.CalibrationStats;
 import org.taylormlp.taylor.Protection;
