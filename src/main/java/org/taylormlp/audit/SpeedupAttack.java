@@ -3,7 +3,7 @@ package org.taylormlp.audit;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.taylormlp.app.Engine;
 import org.taylormlp.eval.Fidelity;
-import org.taylormlp.nn.Transformer;
+import org.taylormlp.eval.Speed;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -83,14 +83,14 @@ final class SpeedupAttack implements Attack {
             double bestRel = Double.MAX_VALUE, bestRec = Double.MAX_VALUE, bestOrig = Double.MAX_VALUE;
             for (int round = 0; round < 6; round++) {
                 if (round == 0) { // warm-up (JIT), not counted
-                    decodeSeconds(ctx.release.transformer(), seq);
-                    decodeSeconds(rec.transformer(), seq);
-                    if (ctx.original() != null) decodeSeconds(ctx.original().transformer(), seq);
+                    Speed.decodeSeconds(ctx.release.transformer(), seq);
+                    Speed.decodeSeconds(rec.transformer(), seq);
+                    if (ctx.original() != null) Speed.decodeSeconds(ctx.original().transformer(), seq);
                     continue;
                 }
-                bestRel = Math.min(bestRel, decodeSeconds(ctx.release.transformer(), seq));
-                bestRec = Math.min(bestRec, decodeSeconds(rec.transformer(), seq));
-                if (ctx.original() != null) bestOrig = Math.min(bestOrig, decodeSeconds(ctx.original().transformer(), seq));
+                bestRel = Math.min(bestRel, Speed.decodeSeconds(ctx.release.transformer(), seq));
+                bestRec = Math.min(bestRec, Speed.decodeSeconds(rec.transformer(), seq));
+                if (ctx.original() != null) bestOrig = Math.min(bestOrig, Speed.decodeSeconds(ctx.original().transformer(), seq));
             }
             double speedup = bestRel / bestRec;
             ctx.summary.put("recovered_speedup", speedup);
@@ -149,11 +149,5 @@ final class SpeedupAttack implements Attack {
             }
         }
         return Arrays.copyOf(seq, k);
-    }
-
-    private static double decodeSeconds(Transformer t, int[] seq) {
-        long t0 = System.nanoTime();
-        for (int p = 0; p < seq.length; p++) t.forward(seq[p], p);
-        return (System.nanoTime() - t0) / 1e9;
     }
 }

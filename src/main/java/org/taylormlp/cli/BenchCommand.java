@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.taylormlp.eval.Bench;
 import org.taylormlp.model.WeightLoading;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -40,16 +41,12 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--bandwidth-mib", paramLabel = "MIB", description = "buffer for the bandwidth measurement (default: ${DEFAULT-VALUE})")
     int bandwidthMib = 256;
 
-    @Option(names = "--load", paramLabel = "MODE", converter = ModelOptions.LoadConverter.class,
-            description = "auto | mmap | copy: where the weights live, as for generate (default: auto)")
-    WeightLoading load;
-
-    @Option(names = "--no-mmap", description = "same as --load copy")
-    boolean noMmap;
+    @Mixin
+    LoadOptions load = new LoadOptions();
 
     @Override
     public void run() {
-        WeightLoading loading = ModelOptions.loading(load, noMmap, WeightLoading.AUTO);
+        WeightLoading loading = load.loading(WeightLoading.AUTO);
         if (!format.equals("md") && !format.equals("json")) throw new IllegalArgumentException("--format must be md or json, got '" + format + "'");
         if (bandwidthMib < 1) throw new IllegalArgumentException("--bandwidth-mib must be >= 1");
         int[] ts = threads.isEmpty() ? new int[]{Runtime.getRuntime().availableProcessors()}

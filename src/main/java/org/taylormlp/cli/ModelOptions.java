@@ -3,7 +3,7 @@ package org.taylormlp.cli;
 import org.taylormlp.app.Engine;
 import org.taylormlp.model.ResidentWeights;
 import org.taylormlp.model.WeightLoading;
-import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -23,30 +23,15 @@ public final class ModelOptions {
     @Option(names = {"-c", "--ctx"}, paramLabel = "N", description = "maximum context in tokens (default: the model's, at most ${DEFAULT-VALUE})")
     public int ctx = 4096;
 
-    @Option(names = "--load", paramLabel = "MODE", converter = LoadConverter.class,
-            description = {"where the weights live while the model runs: mmap (read in place from the mapped file, llama.cpp's default), "
-                    + "copy (copied once into private memory with transparent huge pages advised, like llama.cpp's --no-mmap; "
-                    + "the kernel cannot reclaim it mid-token), auto (copy when the weights fit in 70 %% of available memory, else mmap). "
-                    + "Default: auto (protect: mmap)"})
-    public WeightLoading load;
-
-    @Option(names = "--no-mmap", description = "same as --load copy")
-    public boolean noMmap;
+    @Mixin
+    LoadOptions load = new LoadOptions();
 
     @Option(names = {"-v", "--verbose"}, description = "print the kernel backend and load details to stderr")
     public boolean verbose;
 
     /** The chosen weight placement, or {@code dflt} when neither --load nor --no-mmap was given. */
     public WeightLoading loading(WeightLoading dflt) {
-        return loading(load, noMmap, dflt);
-    }
-
-    /** --load and --no-mmap as given (load null when absent) resolved against the command's default. */
-    static WeightLoading loading(WeightLoading load, boolean noMmap, WeightLoading dflt) {
-        if (noMmap && load != null && load != WeightLoading.COPY) {
-            throw new IllegalArgumentException("--no-mmap contradicts --load " + load);
-        }
-        return noMmap ? WeightLoading.COPY : load != null ? load : dflt;
+        return load.loading(dflt);
     }
 
     /** Opens the model with {@link WeightLoading#AUTO} unless the options say otherwise. */
@@ -67,9 +52,4 @@ public final class ModelOptions {
         return e;
     }
 
-    /** Parses --load values with the same message as {@link WeightLoading#parse}. */
-    public static final class LoadConverter implements ITypeConverter<WeightLoading> {
-        @Override
-        public WeightLoading convert(String value) { return WeightLoading.parse(value); }
-    }
 }

@@ -73,7 +73,7 @@ public final class Bench {
                     rssTg = Speed.peakRssBytes();
                 }
                 String name = model.getFileName().toString();
-                String weights = e.model().metadata().containsKey(ResidentWeights.PLACEMENT_KEY) ? "copy" : "mmap";
+                String weights = ResidentWeights.copied(e.model()) ? "copy" : "mmap";
                 if (pp != null) pending.add(new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), weights, "pp" + o.prompt(), k,
                         o.prompt(), o.repetitions(), pp, null, rssPp, bpt, Double.NaN, Double.NaN));
                 if (tg != null) pending.add(new Row(name, type, fileBytes, e.model().parameterCount(), e.kernels().name(), weights, "tg" + o.gen(), k,

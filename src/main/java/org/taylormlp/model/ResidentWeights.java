@@ -38,6 +38,11 @@ public final class ResidentWeights {
         InsufficientMemoryException(String message) { super(message); }
     }
 
+    /** Whether {@link #apply} copied weights of {@code m} into private memory. */
+    public static boolean copied(Model m) {
+        return m.metadata().containsKey(PLACEMENT_KEY);
+    }
+
     /** How the weights of {@code m} are placed, as recorded by {@link #apply}; "memory-mapped from the file" otherwise. */
     public static String placement(Model m) {
         Object p = m.metadata().get(PLACEMENT_KEY);
