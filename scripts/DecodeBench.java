@@ -6,7 +6,9 @@ import org.taylormlp.nn.Transformer;
 
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Developer harness (not the user-facing bench command): decode speed of one model in this JVM, reported as
@@ -18,16 +20,22 @@ import java.util.Arrays;
  * java --add-modules jdk.incubator.vector -cp target/taylormlp.jar scripts/DecodeBench.java MODEL THREADS [N] [ROUNDS] [auto|mmap|copy] [BW_MIB]
  * </pre>
  * Decodes N tokens (default 128) greedily (token 1 first, then the argmax) from position 0, ROUNDS times
- * (default 5) after two warm-up rounds, printing one line per round and the median. The fifth argument places
+ * (default 5) after warm-up rounds (at least two, and at least 5 s), printing one line per round and the median. The fifth argument places
  * the weights as {@code --load} does (default auto).
  *
- * <p>With BW_MIB > 0, each round is preceded by a read-bandwidth measurement on BW_MIB MiB with the same threads
- * ({@link Speed#bandwidth}, at least 1 s of passes), and the round's decode rate is set against the bound from
- * that measurement (median pass bandwidth ÷ weight bytes per token; the best pass is reported too): on a machine whose bandwidth moves with other tenants'
- * traffic, a probe taken next to each round compares like with like. The peak RSS is read before the first probe
- * buffer exists.
+ * <p>With BW_MIB > 0, read bandwidth is measured on BW_MIB MiB of anonymous memory with the same threads
+ * ({@link Speed.BandwidthProbe}, the probe of {@code bench}): each round decodes its N tokens in four slices, each
+ * preceded by three passes over the buffer, and the round's decode rate is set against the bound from the median
+ * of its twelve passes (median pass bandwidth ÷ weight bytes per token; the best pass is reported too). On this
+ * machine the bandwidth moves with other tenants' traffic from second to second, so passes interleaved with the
+ * decode compare like with like. The peak RSS is read before the probe buffer exists.
  */
 public class DecodeBench {
+    /** Slices of each decode round, and bandwidth passes before each slice. */
+    static final int SEGMENTS = 4, PASSES = 3;
+    /** Least warm-up time before the measured rounds. */
+    static final long WARM_NANOS = 5_000_000_000L;
+
     /** Peak resident set size of this process (file-backed mapped pages included), from /proc/self/status. */
     static long vmHwmKb() {
         try {
@@ -37,6 +45,44 @@ public class DecodeBench {
         } catch (java.io.IOException ignored) {
         }
         return -1;
+    }
+
+    /** Anonymous memory backed by transparent huge pages in this process, from /proc/self/smaps_rollup (-1: unknown). */
+    static long anonHugeKb() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/smaps_rollup"))) {
+                if (line.startsWith("AnonHugePages:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (java.io.IOException ignored) {
+        }
+        return -1;
+    }
+
+    record Round(long wallNs, long cpuNs, List<Double> passes) {}
+
+    /**
+     * Decodes n tokens greedily from position 0 in {@link #SEGMENTS} slices; with a probe, {@link #PASSES} bandwidth
+     * passes before each slice, so that the decode and the passes it is set against see the same conditions.
+     */
+    static Round decodeRound(Transformer t, int n, Speed.BandwidthProbe probe, com.sun.management.OperatingSystemMXBean os) {
+        int vocab = t.config().vocabSize();
+        List<Double> passes = new ArrayList<>();
+        long cpuNs = 0, wallNs = 0;
+        int tok = 1;
+        for (int seg = 0, p = 0; seg < SEGMENTS; seg++) {
+            if (probe != null) for (int i = 0; i < PASSES; i++) passes.add(probe.pass());
+            int until = (int) ((long) n * (seg + 1) / SEGMENTS);
+            long c0 = os.getProcessCpuTime(), w0 = System.nanoTime();
+            for (; p < until; p++) {
+                float[] logits = t.forward(tok, p);
+                int best = 0;
+                for (int i = 1; i < vocab; i++) if (logits[i] > logits[best]) best = i;
+                tok = best;
+            }
+            wallNs += System.nanoTime() - w0;
+            cpuNs += os.getProcessCpuTime() - c0;
+        }
+        return new Round(wallNs, cpuNs, passes);
     }
 
     public static void main(String[] args) {
@@ -51,35 +97,33 @@ public class DecodeBench {
         try (Engine e = Engine.open(model, null, threads, n + 1, loading)) {
             Transformer t = e.transformer();
             long bpt = t.weightBytesPerToken();
-            System.out.printf("LOAD %.0f ms (incl. warm-up), %s, weight bytes per token %d, VmHWM after load %d kB; weights: %s%n",
-                    (System.nanoTime() - l0) / 1e6, e.kernels().describe(), bpt, vmHwmKb(), ResidentWeights.placement(e.model()));
-            int vocab = t.config().vocabSize();
+            System.out.printf("LOAD %.0f ms (incl. warm-up), %s, weight bytes per token %d, VmHWM after load %d kB, AnonHugePages %d kB; weights: %s%n",
+                    (System.nanoTime() - l0) / 1e6, e.kernels().describe(), bpt, vmHwmKb(), anonHugeKb(), ResidentWeights.placement(e.model()));
             double[] wall = new double[rounds], cpu = new double[rounds], ofBound = new double[rounds], ofBest = new double[rounds];
             long hwm = -1;
-            for (int r = -2; r < rounds; r++) {
-                Speed.Bandwidth bw = new Speed.Bandwidth(Double.NaN, Double.NaN);
-                if (r >= 0 && bwBytes > 0) {
-                    if (hwm < 0) hwm = vmHwmKb();
-                    bw = Speed.bandwidth(threads, bwBytes, 3);
-                }
-                long c0 = os.getProcessCpuTime(), w0 = System.nanoTime();
-                int tok = 1;
-                for (int p = 0; p < n; p++) {
-                    float[] logits = t.forward(tok, p);
-                    int best = 0;
-                    for (int i = 1; i < vocab; i++) if (logits[i] > logits[best]) best = i;
-                    tok = best;
-                }
-                long w1 = System.nanoTime(), c1 = os.getProcessCpuTime();
-                if (r < 0) continue;
-                wall[r] = n * 1e9 / (w1 - w0);
-                cpu[r] = n * 1e9 / Math.max(1, c1 - c0);
+            // Warm-up: at least two rounds and WARM_NANOS (C2 compiles the forward pass on a background thread for
+            // a few seconds; a probe pass that shares the cores with it reads about half the bandwidth).
+            long warm0 = System.nanoTime();
+            for (int w = 0; w < 2 || System.nanoTime() - warm0 < WARM_NANOS; w++) decodeRound(t, n, null, os);
+            Speed.BandwidthProbe probe = null;
+            if (bwBytes > 0) {
+                hwm = vmHwmKb();
+                probe = new Speed.BandwidthProbe(threads, bwBytes);
+                for (int i = 0; i < 10; i++) probe.pass();
+            }
+            for (int r = 0; r < rounds; r++) {
+                Round rd = decodeRound(t, n, probe, os);
+                Speed.Bandwidth bw = probe == null ? new Speed.Bandwidth(Double.NaN, Double.NaN) : probe.of(rd.passes());
+                long wallNs = rd.wallNs(), cpuNs = rd.cpuNs();
+                wall[r] = n * 1e9 / wallNs;
+                cpu[r] = n * 1e9 / Math.max(1, cpuNs);
                 ofBound[r] = wall[r] / (bw.median() / bpt);
                 ofBest[r] = wall[r] / (bw.best() / bpt);
                 System.out.printf("round %d: %.1f tok/s wall, %.1f tok/CPU-s%s%n", r, wall[r], cpu[r], bwBytes <= 0 ? ""
                         : String.format(", bandwidth median %.1f (best %.1f) GB/s -> bound %.1f tok/s: %.0f %% of it (%.0f %% of the best)",
                         bw.median() / 1e9, bw.best() / 1e9, bw.median() / bpt, 100 * ofBound[r], 100 * ofBest[r]));
             }
+            if (probe != null) probe.close();
             if (hwm < 0) hwm = vmHwmKb();
             Arrays.sort(wall);
             Arrays.sort(cpu);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Scale check (issue #3): a model with Llama-3-8B layer shapes (2 layers, BF16, sharded HF safetensors).
-# Each of ROUNDS rounds is a fresh JVM running scripts/DecodeBench.java: load (weights placed as LOAD says), two
-# warm-up rounds, the peak RSS (VmHWM) against the file size, then 5 decode rounds of N tokens, each preceded by a
-# read-bandwidth measurement (1 GiB of huge-page memory, same threads, >= 1 s), so that every decode round is set
-# against the bound measured next to it: bandwidth / weight bytes per token.
+# Each of ROUNDS rounds is a fresh JVM running scripts/DecodeBench.java: load (weights placed as LOAD says), >= 5 s of
+# warm-up decoding, the peak RSS (VmHWM) against the file size, then 5 decode rounds of N tokens. Read bandwidth is
+# measured on 1 GiB of huge-page memory with the same threads, three passes before each quarter of a round, and
+# every round is set against the bound from its own passes (median pass bandwidth / weight bytes per token).
 #
 #   scripts/scale-check.sh [MODEL_DIR=/tmp/l8b] [THREADS=2]      (ROUNDS=3 N=16 LOAD=auto in the environment)
 #

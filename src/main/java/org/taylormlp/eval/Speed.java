@@ -146,48 +146,82 @@ public final class Speed {
      * one; the best is reported beside it.
      */
     public static Bandwidth bandwidth(int threads, long bytes, int reps) {
-        int k = Math.max(1, threads);
-        long chunk = (long) S.length() * 4 * 4; // bytes per loop iteration
-        long perThread = Math.max(chunk, bytes / k / chunk * chunk);
-        ExecutorService pool = Executors.newFixedThreadPool(k, r -> {
-            Thread th = new Thread(r, "bandwidth");
-            th.setDaemon(true);
-            return th;
-        });
-        // the same kind of memory that --load copy puts weights in (anonymous, huge pages advised)
-        try (org.taylormlp.format.AnonymousMemory mem = org.taylormlp.format.AnonymousMemory.allocate(perThread * k)) {
+        try (BandwidthProbe probe = new BandwidthProbe(threads, bytes)) {
+            List<Double> secs = new ArrayList<>();
+            probe.pass(); // warm-up pass
+            long start = System.nanoTime();
+            while (secs.size() < Math.max(1, reps) || System.nanoTime() - start < BANDWIDTH_NANOS) secs.add(probe.pass());
+            return probe.of(secs);
+        }
+    }
+
+    /**
+     * The buffer and threads of a read-bandwidth measurement ({@link #bandwidth}), kept for repeated passes, so
+     * that a harness can interleave passes with the work it sets against them. Holds {@code bytes} of anonymous
+     * memory (the kind that {@code --load copy} puts weights in) until closed.
+     */
+    public static final class BandwidthProbe implements AutoCloseable {
+        private final ExecutorService pool;
+        private final org.taylormlp.format.AnonymousMemory mem;
+        private final List<Callable<Double>> jobs = new ArrayList<>();
+        private final long total;
+        private double sink;
+
+        public BandwidthProbe(int threads, long bytes) {
+            int k = Math.max(1, threads);
+            long chunk = (long) S.length() * 4 * 4; // bytes per loop iteration
+            long perThread = Math.max(chunk, bytes / k / chunk * chunk);
+            this.total = perThread * k;
+            this.mem = org.taylormlp.format.AnonymousMemory.allocate(total);
+            this.pool = Executors.newFixedThreadPool(k, r -> {
+                Thread th = new Thread(r, "bandwidth");
+                th.setDaemon(true);
+                return th;
+            });
             java.lang.foreign.MemorySegment[] slices = new java.lang.foreign.MemorySegment[k];
             for (int i = 0; i < k; i++) {
                 slices[i] = mem.segment().asSlice(i * perThread, perThread);
                 slices[i].fill((byte) (1 + i));
+                java.lang.foreign.MemorySegment seg = slices[i];
+                jobs.add(() -> sum(seg));
             }
-            List<Double> secs = new ArrayList<>();
-            double sink = 0;
             // JIT warm-up on a cache-sized piece: a few passes over the big buffer are too few calls for C2, and a
             // sum still running in the interpreter or C1 (boxed vectors) would understate the bandwidth.
             java.lang.foreign.MemorySegment small = slices[0].asSlice(0, Math.min(perThread, 64L << 10));
             for (int i = 0; i < 20_000; i++) sink += sum(small);
-            long start = System.nanoTime();
-            for (int rep = 0; rep <= Math.max(1, reps) || System.nanoTime() - start < BANDWIDTH_NANOS; rep++) {
-                List<Callable<Double>> jobs = new ArrayList<>();
-                for (java.lang.foreign.MemorySegment seg : slices) jobs.add(() -> sum(seg));
-                long t0 = System.nanoTime();
-                List<Future<Double>> fs = pool.invokeAll(jobs);
-                for (Future<Double> f : fs) sink += f.get();
-                double sec = (System.nanoTime() - t0) / 1e9;
-                if (rep > 0) secs.add(sec);
+        }
+
+        /** Bytes read per pass. */
+        public long bytes() {
+            return total;
+        }
+
+        /** One pass over the whole buffer, all threads; returns its wall-clock seconds. */
+        public double pass() {
+            long t0 = System.nanoTime();
+            try {
+                for (Future<Double> f : pool.invokeAll(jobs)) sink += f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.util.concurrent.CancellationException("interrupted");
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
             }
-            if (sink == 42.4242) System.err.print(""); // keep the sums alive
-            java.util.Collections.sort(secs);
-            double total = (double) perThread * k;
-            return new Bandwidth(total / secs.get(secs.size() / 2), total / secs.get(0));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.util.concurrent.CancellationException("interrupted");
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
-        } finally {
+            return (System.nanoTime() - t0) / 1e9;
+        }
+
+        /** Median and best bandwidth (bytes/s) of passes that took {@code seconds} each. */
+        public Bandwidth of(List<Double> seconds) {
+            List<Double> s = new ArrayList<>(seconds);
+            java.util.Collections.sort(s);
+            return new Bandwidth(total / s.get(s.size() / 2), total / s.get(0));
+        }
+
+        @Override
+        public void close() {
             pool.shutdownNow();
+            mem.close();
+            if (sink == 42.4242) System.err.print(""); // keep the sums alive
         }
     }
 

@@ -34,9 +34,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>Q4_0: the 16 bytes of a block are split into low nibbles (elements 0..15) and high nibbles (16..31),
  *       8 is subtracted in the byte lanes, then as Q8_0 (block sum by FMAs from zero).</li>
  * </ul>
- * Matrix-vector products run two rows per step when the model's weights fit in the cache or are wide F32/BF16
- * rows, one row at a time otherwise ({@link #hintWorkingSet}, {@link #pairRows(DType, long)}); both give the
- * same bits.
+ * Matrix-vector products run two rows per step, each thread pairing the first half of its chunk of rows with
+ * the second so that it reads two sequential streams ({@link #rows}); each row's sum has the same bits as its
+ * single-row kernel's.
  * llama.cpp instead quantizes x to int8 and uses integer dot products (VNNI); the Vector API has no int8
  * dot-product operation (an int8 path would need widening converts, multiplies and adds in short/int lanes:
  * no fewer operations than the float path; not measured), so the quantized kernels keep x in float and are
@@ -281,9 +281,16 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    private int grain(int rows, int cols) {
-        // About four chunks per thread (dynamic claiming evens out a busy core), but not tiny ones.
-        int g = Math.max(1, rows / (pool.threads() * 4));
+    /**
+     * Rows per chunk of a matrix-vector product: threads claim chunks dynamically, which evens out cores of unequal
+     * speed, at a cost per chunk (a CAS, a new stream for the prefetchers) that only cache-resident products feel.
+     * Four chunks per thread for those, sixteen for products streamed from memory. Decode tokens/s, 2 threads,
+     * alternating in one JVM: 8B-shaped BF16 model (streamed) 19.9 with 16 chunks per thread against 19.2 with 4
+     * (and 15.5 with one chunk per thread: one vCPU of this machine often runs 35 % slower than the other);
+     * stories15M Q8_0 (cached) 950 with 4 against 820 with 16.
+     */
+    int grain(int rows, int cols) {
+        int g = Math.max(1, rows / (pool.threads() * (cacheResident ? 4 : 16)));
         int minRows = Math.max(1, minChunk / Math.max(1, cols));
         return Math.max(g, minRows);
     }
@@ -361,12 +368,12 @@ public final class VectorKernels implements Kernels {
     static final long CACHE_BYTES = Long.getLong("taylormlp.cacheBytes", 24L << 20);
 
     /**
-     * Whether the decode step's weights fit in the last-level cache ({@link #hintWorkingSet}); picks the row loop
-     * with {@link #pairRows(DType, long)}.
+     * Whether the decode step's weights fit in the last-level cache ({@link #hintWorkingSet}); picks the number of
+     * chunks per thread ({@link #grain}).
      */
     private volatile boolean cacheResident = true;
 
-    /** For tests and benchmarks: non-null forces the row loop (true = two rows per step) for every dtype. */
+    /** For tests and benchmarks: {@code false} makes products run row by row; null or true, two rows per step. */
     private volatile Boolean forcedPairRows;
 
     @Override
@@ -374,39 +381,33 @@ public final class VectorKernels implements Kernels {
         cacheResident = bytesPerStep <= CACHE_BYTES;
     }
 
-    /** Forces the row loop for tests and benchmarks (true = two rows per step); null returns to the rule below. */
+    /**
+     * For tests and benchmarks: {@code false} runs products row by row with the single-row kernels ({@link
+     * #singleRows}); null or true, with the two-row loops ({@link #matvecRows}), the default. Same bits either way.
+     */
     void pairRows(Boolean on) {
         forcedPairRows = on;
     }
 
-    /** Rows at least this long count as wide for {@link #pairRows(DType, long)}. */
-    static final long WIDE_ROW_BYTES = 4096;
-
     /**
-     * Whether products over weights of dtype {@code t} with rows of {@code rowBytes} use the two-row loops; results
-     * are bit-identical either way. On weights in cache the two-row loops are faster for every dtype (one thread,
-     * GB/s of weights: F32 768x288 60 vs 45; BF16 57 vs 16-33; Q8_0 9.8 MB 20 vs 11-19). Streamed from memory
-     * they pay only on wide rows of the dtypes whose kernels are pure loads and FMAs. Decode tokens/s of an
-     * 8B-shaped model (rows of 4096 and 14336 columns) copied into huge-page memory ({@code --load copy}), two-row
-     * vs row by row, 2 threads and 1: F32 12.4 vs 10.1 and 8.2 vs 6.3; BF16 20.5 vs 18.6 and 10.3 vs 10.0; F16 14.6
-     * vs 13.0 but 7.4 vs 8.5; Q8_0 11.9 vs 14.4 and 7.0 vs 8.3; Q4_0 16.5 vs 18.3 and 9.2 vs 9.8. On narrow rows two
-     * interleaved streams lose badly: stories15M F32 (rows of 288 floats, 60 MB) decoded at 167 tok/s with two-row
-     * loops against 400-450 row by row (1 thread), as an F32 100000x288 product did (13 vs 35 GB/s).
+     * Rows [r0, r1): two rows per step, the first half of the range paired with the second (row r with row r + h),
+     * so that each thread reads two long sequential streams. Measured against one row at a time, decode tokens/s
+     * alternating in one JVM, 2 threads and 1, on an 8B-shaped model copied into huge-page memory: BF16 17.1 vs
+     * 14.8 and 11.6 vs 9.5; F32 12.2 vs 9.2 and 8.0 vs 5.2; F16 16.8 vs 13.2 and 8.5 vs 8.7; Q8_0 29.0 vs 15.0 and
+     * 12.2 vs 7.3; Q4_0 29.3 vs 18.2 and 17.5 vs 9.1; stories15M F32 (rows of 288 floats) 480 vs 370 and 400 vs
+     * 350; stories15M Q8_0 (in cache) 1560 vs 1430 and 1160 vs 1040. Pairing <em>adjacent</em> rows (r, r + 1), as
+     * before, breaks both streams at every row end: it lost to one row at a time on streamed Q8_0, Q4_0, F16 and
+     * narrow rows (stories15M F32 167 vs 400-450 tok/s).
      */
-    boolean pairRows(DType t, long rowBytes) {
-        Boolean f = forcedPairRows;
-        if (f != null) return f;
-        return cacheResident || ((t == DType.F32 || t == DType.BF16) && rowBytes >= WIDE_ROW_BYTES);
-    }
-
     void rows(Tensor w, float[] x, int xOff, float[] out, int outBase, int r0, int r1) {
-        if (pairRows(w.dtype(), w.dtype().bytesFor(w.cols()))) matvecRows(w, x, xOff, out, outBase, r0, r1);
-        else singleRows(w, x, xOff, out, outBase, r0, r1);
+        if (forcedPairRows == Boolean.FALSE) singleRows(w, x, xOff, out, outBase, r0, r1);
+        else matvecRows(w, x, xOff, out, outBase, r0, r1);
     }
 
     /**
-     * Row by row with the single-row kernels (each row read to its end before the next). Unrolled by two only so
-     * that the method stays above C2's hot inlining limit and is compiled on its own, like the two-row loops.
+     * Row by row with the single-row kernels (each row read to its end before the next): the reference the two-row
+     * loops are tested against, and the other side of their benchmark ({@link #pairRows(Boolean)}). Unrolled by two
+     * only so that the method stays above C2's hot inlining limit and is compiled on its own, like the two-row loops.
      */
     static void singleRows(Tensor w, float[] x, int xOff, float[] out, int outBase, int r0, int r1) {
         MemorySegment m = w.data();
@@ -465,8 +466,10 @@ public final class VectorKernels implements Kernels {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Row loops of the matrix-vector product, two rows per step: both rows share each load of x (and on
-    // cache-resident weights the loads of x are a third of the work). Each row is summed with exactly the
+    // Row loops of the matrix-vector product, two rows per step: row r of [r0, r1) with row r + (r1 - r0) / 2, so
+    // the two rows are the heads of two sequential streams through the range (the hardware prefetchers follow
+    // each from one row into the next). Both rows share each load of x (and on cache-resident weights the loads
+    // of x are a third of the work). Each row is summed with exactly the
     // accumulators, order and final reduction of its single-row kernel (dotF32, dotQ8, ...), which also runs
     // the odd last row, so results do not depend on how rows are paired or chunked across threads.
     //
@@ -476,9 +479,10 @@ public final class VectorKernels implements Kernels {
     // Java code: measured, Q8_0 decode alternated between ~900 and ~450 tok/s from one repetition to the next.
 
     static void rowsF32(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
-        int r = r0;
-        for (; r + 1 < r1; r += 2) {
-            long o0 = r * rowBytes, o1 = o0 + rowBytes;
+        int half = (r1 - r0) >> 1;
+        long far = half * rowBytes;
+        for (int r = r0, stop = r0 + half; r < stop; r++) {
+            long o0 = r * rowBytes, o1 = o0 + far;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
             int i = 0;
             for (int u = n - 4 * L; i <= u; i += 4 * L) {
@@ -505,15 +509,16 @@ public final class VectorKernels implements Kernels {
                 s1 += m.get(Tensor.F32_LE, o1 + 4L * i) * x[xo + i];
             }
             out[ob + r] = s0;
-            out[ob + r + 1] = s1;
+            out[ob + r + half] = s1;
         }
-        if (r < r1) out[ob + r] = dotF32(m, r * rowBytes, x, xo, n);
+        if (((r1 - r0) & 1) != 0) out[ob + r1 - 1] = dotF32(m, (r1 - 1) * rowBytes, x, xo, n);
     }
 
     static void rowsF16(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
-        int r = r0;
-        for (; r + 1 < r1; r += 2) {
-            long o0 = r * rowBytes, o1 = o0 + rowBytes;
+        int half = (r1 - r0) >> 1;
+        long far = half * rowBytes;
+        for (int r = r0, stop = r0 + half; r < stop; r++) {
+            long o0 = r * rowBytes, o1 = o0 + far;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
             int i = 0;
             for (; i <= n - L; i += L) {
@@ -538,15 +543,16 @@ public final class VectorKernels implements Kernels {
                 s1 += Float.float16ToFloat(m.get(Tensor.I16_LE, o1 + 2L * i)) * x[xo + i];
             }
             out[ob + r] = s0;
-            out[ob + r + 1] = s1;
+            out[ob + r + half] = s1;
         }
-        if (r < r1) out[ob + r] = dotF16(m, r * rowBytes, x, xo, n);
+        if (((r1 - r0) & 1) != 0) out[ob + r1 - 1] = dotF16(m, (r1 - 1) * rowBytes, x, xo, n);
     }
 
     static void rowsBF16(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
-        int r = r0;
-        for (; r + 1 < r1; r += 2) {
-            long o0 = r * rowBytes, o1 = o0 + rowBytes;
+        int half = (r1 - r0) >> 1;
+        long far = half * rowBytes;
+        for (int r = r0, stop = r0 + half; r < stop; r++) {
+            long o0 = r * rowBytes, o1 = o0 + far;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
             int i = 0;
             for (; i <= n - L; i += L) {
@@ -565,15 +571,16 @@ public final class VectorKernels implements Kernels {
                 s1 += Float.intBitsToFloat(m.get(Tensor.I16_LE, o1 + 2L * i) << 16) * x[xo + i];
             }
             out[ob + r] = s0;
-            out[ob + r + 1] = s1;
+            out[ob + r + half] = s1;
         }
-        if (r < r1) out[ob + r] = dotBF16(m, r * rowBytes, x, xo, n);
+        if (((r1 - r0) & 1) != 0) out[ob + r1 - 1] = dotBF16(m, (r1 - 1) * rowBytes, x, xo, n);
     }
 
     static void rowsQ8(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
-        int r = r0;
-        for (; r + 1 < r1; r += 2) {
-            long b0 = r * rowBytes, b1 = b0 + rowBytes;
+        int half = (r1 - r0) >> 1;
+        long far = half * rowBytes;
+        for (int r = r0, stop = r0 + half; r < stop; r++) {
+            long b0 = r * rowBytes, b1 = b0 + far;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
             for (int i = 0; i < n; i += 32, b0 += 34, b1 += 34) {
                 int j = xo + i;
@@ -605,15 +612,16 @@ public final class VectorKernels implements Kernels {
                 c0 = c1; c1 = t2;
             }
             out[ob + r] = sum(a0.add(a1));
-            out[ob + r + 1] = sum(c0.add(c1));
+            out[ob + r + half] = sum(c0.add(c1));
         }
-        if (r < r1) out[ob + r] = dotQ8(m, r * rowBytes, x, xo, n);
+        if (((r1 - r0) & 1) != 0) out[ob + r1 - 1] = dotQ8(m, (r1 - 1) * rowBytes, x, xo, n);
     }
 
     static void rowsQ4(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
-        int r = r0;
-        for (; r + 1 < r1; r += 2) {
-            long b0 = r * rowBytes, b1 = b0 + rowBytes;
+        int half = (r1 - r0) >> 1;
+        long far = half * rowBytes;
+        for (int r = r0, stop = r0 + half; r < stop; r++) {
+            long b0 = r * rowBytes, b1 = b0 + far;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
             for (int i = 0; i < n; i += 32, b0 += 18, b1 += 18) {
                 FloatVector s = FloatVector.zero(F), u = s;
@@ -643,9 +651,9 @@ public final class VectorKernels implements Kernels {
                 c0 = c1; c1 = t2;
             }
             out[ob + r] = sum(a0.add(a1));
-            out[ob + r + 1] = sum(c0.add(c1));
+            out[ob + r + half] = sum(c0.add(c1));
         }
-        if (r < r1) out[ob + r] = dotQ4(m, r * rowBytes, x, xo, n);
+        if (((r1 - r0) & 1) != 0) out[ob + r1 - 1] = dotQ4(m, (r1 - 1) * rowBytes, x, xo, n);
     }
 
     /** Rows [r0, r1) of a batched product, in sub-chunks of {@code grain} rows, four activation rows at a time. */

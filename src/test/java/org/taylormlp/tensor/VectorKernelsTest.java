@@ -222,27 +222,14 @@ class VectorKernelsTest {
     }
 
     @Test
-    void theWorkingSetHintPicksTheRowLoop() {
-        VectorKernels kk = new VectorKernels(1);
+    void theWorkingSetHintPicksTheChunkSize() {
+        VectorKernels kk = new VectorKernels(2);
         try {
-            long wide = VectorKernels.WIDE_ROW_BYTES, narrow = 288 * 4;
             kk.hintWorkingSet(VectorKernels.CACHE_BYTES);
-            for (DType t : DType.values()) {
-                assertThat(kk.pairRows(t, wide)).as("cache-resident %s: two-row loops", t).isTrue();
-                assertThat(kk.pairRows(t, narrow)).as("cache-resident %s, narrow rows: two-row loops", t).isTrue();
-            }
+            assertThat(kk.grain(28672, 4096)).as("cache-resident: four chunks per thread").isEqualTo(28672 / 8);
             kk.hintWorkingSet(VectorKernels.CACHE_BYTES + 1);
-            assertThat(kk.pairRows(DType.F32, wide)).as("streamed wide F32: two-row loops").isTrue();
-            assertThat(kk.pairRows(DType.BF16, wide)).as("streamed wide BF16: two-row loops").isTrue();
-            assertThat(kk.pairRows(DType.F32, narrow)).as("streamed narrow F32: one row at a time").isFalse();
-            assertThat(kk.pairRows(DType.BF16, wide - 1)).as("streamed narrow BF16: one row at a time").isFalse();
-            for (DType t : new DType[]{DType.F16, DType.Q8_0, DType.Q4_0}) {
-                assertThat(kk.pairRows(t, wide)).as("streamed %s: one row at a time", t).isFalse();
-            }
-            kk.pairRows(Boolean.FALSE);
-            assertThat(kk.pairRows(DType.F32, wide)).as("forced").isFalse();
-            kk.pairRows((Boolean) null);
-            assertThat(kk.pairRows(DType.F32, wide)).isTrue();
+            assertThat(kk.grain(28672, 4096)).as("streamed: sixteen chunks per thread").isEqualTo(28672 / 32);
+            assertThat(kk.grain(256, 288)).as("never below the smallest chunk").isEqualTo(4096 / 288);
         } finally {
             kk.pool().close();
         }
