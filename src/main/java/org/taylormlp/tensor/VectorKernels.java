@@ -162,7 +162,7 @@ public final class VectorKernels implements Kernels {
         synchronized (job) {
             job.setMatvec(w, null, null, x, xOff, out, null, null, outOff - rowStart, rowStart, rowCount, 0, 0);
             try {
-                pool.forRange(rowCount, grain(rowCount, cols), job);
+                pool.forRange(rowCount, grain(rowCount, cols, w.dtype().bytesFor(cols)), job);
             } finally {
                 job.clear();
             }
@@ -199,7 +199,7 @@ public final class VectorKernels implements Kernels {
         synchronized (job) {
             job.setMatvec(a, b, c, x, 0, outA, outB, outC, 0, 0, ra, rb, rc);
             try {
-                pool.forRange(total, grain(total, cols), job);
+                pool.forRange(total, grain(total, cols, a.dtype().bytesFor(cols)), job);
             } finally {
                 job.clear();
             }
@@ -281,16 +281,28 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    /** Least bytes of a chunk when products streamed from memory are split finely ({@link #grain}). */
+    static final long FINE_CHUNK_BYTES = 8L << 20;
+
     /**
      * Rows per chunk of a matrix-vector product: threads claim chunks dynamically, which evens out cores of unequal
-     * speed, at a cost per chunk (a CAS, a new stream for the prefetchers) that only cache-resident products feel.
-     * Four chunks per thread for those, sixteen for products streamed from memory. Decode tokens/s, 2 threads,
-     * alternating in one JVM: 8B-shaped BF16 model (streamed) 19.9 with 16 chunks per thread against 19.2 with 4
-     * (and 15.5 with one chunk per thread: one vCPU of this machine often runs 35 % slower than the other);
-     * stories15M Q8_0 (cached) 950 with 4 against 820 with 16.
+     * speed, at a cost per chunk (a claim, and two new streams for the prefetchers) that small chunks feel. Four
+     * chunks per thread, or for products streamed from memory up to sixteen as long as each chunk keeps at least
+     * {@link #FINE_CHUNK_BYTES}. Decode tokens/s, 2 threads: 8B-shaped BF16 model 19.9 with sixteen chunks per
+     * thread against 19.2 with four, alternating in one JVM (15.5 with one chunk per thread: one vCPU of this
+     * machine often runs 35 % slower than the other); with the far-paired loops, {@code bench} in fresh JVMs,
+     * chunks of at least 1 MiB 30.3 / 28.0 / 28.0, at least 8 MiB 27.7 / 28.1 / 30.8, four per thread 28.1 / 25.6 /
+     * 25.3. stories15M F32 (streamed; a 37 MB classifier, the rest under 1 MB): sixteen chunks per thread 481-499,
+     * at least 1 MiB 551-584, at least 8 MiB 708-723; stories15M Q8_0 (in cache) 950 with four against 820 with
+     * sixteen.
      */
-    int grain(int rows, int cols) {
-        int g = Math.max(1, rows / (pool.threads() * (cacheResident ? 4 : 16)));
+    int grain(int rows, int cols, long rowBytes) {
+        int g = Math.max(1, rows / (pool.threads() * 4));
+        if (!cacheResident) {
+            int fine = Math.max(1, rows / (pool.threads() * 16));
+            long least = (FINE_CHUNK_BYTES + rowBytes - 1) / Math.max(1, rowBytes);
+            g = (int) Math.min(g, Math.max(fine, least));
+        }
         int minRows = Math.max(1, minChunk / Math.max(1, cols));
         return Math.max(g, minRows);
     }

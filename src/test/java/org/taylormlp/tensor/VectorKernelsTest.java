@@ -225,11 +225,14 @@ class VectorKernelsTest {
     void theWorkingSetHintPicksTheChunkSize() {
         VectorKernels kk = new VectorKernels(2);
         try {
+            long bf16 = 2 * 4096;
             kk.hintWorkingSet(VectorKernels.CACHE_BYTES);
-            assertThat(kk.grain(28672, 4096)).as("cache-resident: four chunks per thread").isEqualTo(28672 / 8);
+            assertThat(kk.grain(28672, 4096, bf16)).as("cache-resident: four chunks per thread").isEqualTo(28672 / 8);
             kk.hintWorkingSet(VectorKernels.CACHE_BYTES + 1);
-            assertThat(kk.grain(28672, 4096)).as("streamed: sixteen chunks per thread").isEqualTo(28672 / 32);
-            assertThat(kk.grain(256, 288)).as("never below the smallest chunk").isEqualTo(4096 / 288);
+            assertThat(kk.grain(131072, 4096, bf16)).as("streamed: sixteen chunks per thread").isEqualTo(131072 / 32);
+            assertThat(kk.grain(28672, 4096, bf16)).as("streamed, but chunks of at least 8 MiB").isEqualTo((8 << 20) / bf16);
+            assertThat(kk.grain(768, 288, 4 * 288)).as("streamed small product: four chunks per thread").isEqualTo(768 / 8);
+            assertThat(kk.grain(64, 288, 4 * 288)).as("never below the smallest chunk").isEqualTo(4096 / 288);
         } finally {
             kk.pool().close();
         }
