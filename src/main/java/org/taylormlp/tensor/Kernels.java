@@ -22,8 +22,8 @@ public interface Kernels {
     }
 
     /**
-     * Tells the kernels how many weight bytes one decode step reads, so they can pick the row loop that suits
-     * where the weights will come from (cache or memory). A hint for speed only: results do not depend on it.
+     * Tells the kernels how many weight bytes one decode step reads, so they can split products to suit where the
+     * weights will come from (cache or memory). A hint for speed only: results do not depend on it.
      */
     default void hintWorkingSet(long bytesPerStep) {
     }
