@@ -3,6 +3,7 @@ package org.taylormlp.audit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.taylormlp.TaylorMlpException;
+import org.taylormlp.convert.Vocabulary;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.format.gguf.GgufType;
 import org.taylormlp.format.gguf.GgufWriter;
@@ -112,23 +113,10 @@ final class CheckpointWriter {
         if (c.slidingWindow() > 0) w.putUInt32(a + ".attention.sliding_window", c.slidingWindow());
         switch (kind) {
             case "llama2c" -> {
-                if (!(release.tokenizer() instanceof ScoreBpeTokenizer t)) throw new TaylorMlpException("llama2.c release without a score-BPE tokenizer");
-                int n = t.vocabSize();
-                List<String> tokens = new ArrayList<>(n);
-                float[] scores = new float[n];
-                int[] types = new int[n];
-                for (int i = 0; i < n; i++) {
-                    tokens.add(t.piece(i).replace(' ', '\u2581'));
-                    scores[i] = t.score(i);
-                    types[i] = t.tokenType(i);
-                }
-                w.putString("tokenizer.ggml.model", "llama");
-                w.putStringArray("tokenizer.ggml.tokens", tokens);
-                w.putFloat32Array("tokenizer.ggml.scores", scores);
-                w.putInt32Array("tokenizer.ggml.token_type", types);
-                w.putUInt32("tokenizer.ggml.bos_token_id", t.bosId());
-                w.putUInt32("tokenizer.ggml.eos_token_id", t.eosId());
-                w.putUInt32("tokenizer.ggml.unknown_token_id", 0);
+                if (!(release.tokenizer() instanceof ScoreBpeTokenizer)) throw new TaylorMlpException("llama2.c release without a score-BPE tokenizer");
+                // the vocabulary as `convert` writes it: byte tokens as <0xNN> whatever form the tokenizer.bin had
+                // (the llama2.c exporter's old format stores them as the character itself)
+                Vocabulary.of(release.tokenizer(), release.source()).putGguf(w, "gpt-2");
             }
             case "gguf" -> {
                 Iterator<Map.Entry<String, JsonNode>> it = tok.path("metadata").fields();

