@@ -20,8 +20,8 @@ import java.util.List;
  * java --add-modules jdk.incubator.vector -cp target/taylormlp.jar scripts/DecodeBench.java MODEL THREADS [N] [ROUNDS] [auto|mmap|copy] [BW_MIB]
  * </pre>
  * Decodes N tokens (default 128) greedily (token 1 first, then the argmax) from position 0, ROUNDS times
- * (default 5) after warm-up rounds (at least two, and at least 5 s), printing one line per round and the median. The fifth argument places
- * the weights as {@code --load} does (default auto).
+ * (default 5) after warm-up rounds (at least two, and at least 5 s), printing one line per round and the median.
+ * The fifth argument places the weights as {@code --load} does (default auto).
  *
  * <p>With BW_MIB > 0, read bandwidth is measured on BW_MIB MiB of anonymous memory with the same threads
  * ({@link Speed.BandwidthProbe}, the probe of {@code bench}): each round decodes its N tokens in four slices, each

@@ -136,9 +136,10 @@ public final class Speed {
 
     /**
      * Measures memory read bandwidth: {@code threads} threads each sum their own slice of {@code bytes / threads}
-     * bytes of floats with vector loads (two sequential streams, four independent accumulators), in timed passes after one warm-up pass,
-     * at least {@code reps} of them and at least {@link #BANDWIDTH_NANOS} in all. The buffer is anonymous memory
-     * with huge pages advised, freed on return. Use a buffer well beyond the last-level cache.
+     * bytes of floats with vector loads ({@link #sum}: two sequential streams, four independent accumulators), in
+     * timed passes after one warm-up pass, at least {@code reps} of them and at least {@link #BANDWIDTH_NANOS} in
+     * all. The buffer is anonymous memory with huge pages advised, freed on return. Use a buffer well beyond the
+     * last-level cache.
      *
      * <p>Why the median is the bound: this machine's bandwidth moves from pass to pass with other tenants'
      * traffic (a second of 20 ms passes over 1 GiB at 2 threads spans e.g. 40–66 GB/s). A decode round's
