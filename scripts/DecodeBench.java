@@ -36,26 +36,25 @@ public class DecodeBench {
     /** Least warm-up time before the measured rounds. */
     static final long WARM_NANOS = 5_000_000_000L;
 
-    /** Peak resident set size of this process (file-backed mapped pages included), from /proc/self/status. */
-    static long vmHwmKb() {
+    /** A "Key: value kB" line of a /proc file of this process, in kB (-1: unknown). */
+    static long procKb(String file, String key) {
         try {
-            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self", file))) {
+                if (line.startsWith(key + ":")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
             }
         } catch (java.io.IOException ignored) {
         }
         return -1;
     }
 
-    /** Anonymous memory backed by transparent huge pages in this process, from /proc/self/smaps_rollup (-1: unknown). */
+    /** Peak resident set size of this process (file-backed mapped pages included). */
+    static long vmHwmKb() {
+        return procKb("status", "VmHWM");
+    }
+
+    /** Anonymous memory backed by transparent huge pages in this process. */
     static long anonHugeKb() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/smaps_rollup"))) {
-                if (line.startsWith("AnonHugePages:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        } catch (java.io.IOException ignored) {
-        }
-        return -1;
+        return procKb("smaps_rollup", "AnonHugePages");
     }
 
     record Round(long wallNs, long cpuNs, List<Double> passes) {}

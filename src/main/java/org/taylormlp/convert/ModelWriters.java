@@ -76,7 +76,6 @@ public final class ModelWriters {
 
     // ------------------------------------------------------------------------------------------ GGUF
 
-    /** Writes {@code m} as GGUF at {@code out}; {@code dtype} null keeps tensor dtypes. */
     /**
      * A view of {@code m} with a separate output matrix: when the model ties its classifier to the token
      * embeddings, {@code output.weight} becomes the same tensor under its own name (as llama.cpp's converter writes
@@ -91,6 +90,7 @@ public final class ModelWriters {
         return new Model(m.source(), m.format(), m.config().withTiedEmbeddings(false), ts, m.tokenizer(), m.metadata(), List.of());
     }
 
+    /** Writes {@code m} as GGUF at {@code out}; {@code dtype} null keeps tensor dtypes. */
     public static Report writeGguf(Model m, DType dtype, Path out) throws IOException {
         ModelConfig c = m.config();
         Architecture arch = c.architecture();
