@@ -86,12 +86,13 @@ public final class ReleaseIntegrity {
 
     /** Result of a successful check. */
     public record Report(Tensors tensors, Signature signature, String recipient, String ownerKeyId, int tensorCount,
-                         long bytesHashed, long nanos) {
+                         long bytesHashed, long nanos, long hashCpuNanos) {
         /** One line for people, e.g. for {@code verify}. */
         public String describe() {
             String t = switch (tensors) {
-                case VERIFIED -> String.format(java.util.Locale.ROOT, "%d tensors verified (%,d bytes, SHA-256) in %.2f s", tensorCount,
-                        bytesHashed, nanos / 1e9);
+                case VERIFIED -> String.format(java.util.Locale.ROOT, "%d tensors verified (%,d bytes, SHA-256) in %.2f s"
+                        + " (%.2f CPU-s hashing, %.2f GB per CPU-s)", tensorCount, bytesHashed, nanos / 1e9, hashCpuNanos / 1e9,
+                        hashCpuNanos > 0 ? bytesHashed / (double) hashCpuNanos : 0);
                 case NOT_CHECKED -> "tensors NOT checked (--no-verify)";
                 case NO_DIGESTS -> "no digests (written before releases were checksummed): tensors cannot be checked";
             };
@@ -209,7 +210,7 @@ public final class ReleaseIntegrity {
             }
             p.notices().accept("notice: " + path.getFileName() + " has no digests (written by "
                     + md.getOrDefault(ReleaseFormat.KEY_TOOL, "an older taylormlp") + " before releases were checksummed); its tensors are not checked");
-            return new Report(Tensors.NO_DIGESTS, Signature.UNSIGNED, null, null, 0, 0, System.nanoTime() - t0);
+            return new Report(Tensors.NO_DIGESTS, Signature.UNSIGNED, null, null, 0, 0, System.nanoTime() - t0, 0);
         }
         if (!hasT || !hasM) {
             throw fail(path, null, "release metadata is damaged: it has '" + (hasT ? ReleaseFormat.KEY_TENSOR_SHA256 : ReleaseFormat.KEY_METADATA_SHA256)
@@ -258,8 +259,9 @@ public final class ReleaseIntegrity {
 
         Tensors ts;
         long bytes = 0;
+        long[] cpu = {0};
         if (p.checkTensors()) {
-            bytes = checkTensors(f, table, expected);
+            bytes = checkTensors(f, table, expected, cpu);
             ts = Tensors.VERIFIED;
         } else {
             p.notices().accept("warning: --no-verify: the tensors of " + path.getFileName() + " are not checked against their digests");
@@ -269,7 +271,7 @@ public final class ReleaseIntegrity {
             p.notices().accept("release issued to '" + recipient + "' by owner key " + abbrev(keyId)
                     + (sig == Signature.VERIFIED ? " (signature verified with " + p.publicKeyName() + ")" : " (signature not checked: no --public)"));
         }
-        return new Report(ts, sig, recipient, keyId, table.size(), bytes, System.nanoTime() - t0);
+        return new Report(ts, sig, recipient, keyId, table.size(), bytes, System.nanoTime() - t0, cpu[0]);
     }
 
     /** The report of a loaded release, or null (not a release, or loaded without checks). */
@@ -307,7 +309,10 @@ public final class ReleaseIntegrity {
     }
 
     /** Hashes every tensor on up to 8 threads; throws for the first damaged tensor in file order. Returns bytes hashed. */
-    private static long checkTensors(SafetensorsFile f, List<SafetensorsFile.TableEntry> table, Map<String, byte[]> expected) {
+    private static long checkTensors(SafetensorsFile f, List<SafetensorsFile.TableEntry> table, Map<String, byte[]> expected,
+                                     long[] cpuNanos) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        java.util.concurrent.atomic.AtomicLong cpu = new java.util.concurrent.atomic.AtomicLong();
         List<SafetensorsFile.TableEntry> bySize = new ArrayList<>(table);
         bySize.sort(Comparator.comparingLong((SafetensorsFile.TableEntry e) -> e.end() - e.begin()).reversed());
         int threads = Math.max(1, Math.min(Math.min(8, Runtime.getRuntime().availableProcessors()), table.size()));
@@ -323,10 +328,13 @@ public final class ReleaseIntegrity {
                 MemorySegment seg = f.rawBytes(e.name());
                 bytes += seg.byteSize();
                 results.put(e.name(), pool.submit(() -> {
+                    long c0 = mx.getCurrentThreadCpuTime();
                     MessageDigest md = newSha256();
                     SafetensorsWriter.digest(md, seg);
+                    byte[] d = md.digest();
+                    cpu.addAndGet(mx.getCurrentThreadCpuTime() - c0);
                     if (seg.isMapped() && seg.byteSize() >= UNLOAD_AFTER_HASH_BYTES) seg.unload();
-                    return md.digest();
+                    return d;
                 }));
             }
             List<String> damaged = new ArrayList<>();
@@ -348,6 +356,7 @@ public final class ReleaseIntegrity {
                         + " in the release" + (damaged.size() > 1 ? " (" + damaged.size() + " of " + table.size() + " tensors differ: "
                         + String.join(", ", damaged.subList(0, Math.min(5, damaged.size()))) + (damaged.size() > 5 ? ", ..." : "") + ")" : ""));
             }
+            cpuNanos[0] = cpu.get();
             return bytes;
         } finally {
             pool.shutdownNow();
