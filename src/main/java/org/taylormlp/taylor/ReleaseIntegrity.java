@@ -360,6 +360,12 @@ public final class ReleaseIntegrity {
             return bytes;
         } finally {
             pool.shutdownNow();
+            try {
+                // no hashing thread may still read the mapping when the caller closes the file after an error
+                pool.awaitTermination(10, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
