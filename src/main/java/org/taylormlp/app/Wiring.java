@@ -28,6 +28,11 @@ final class Wiring {
                     100.0 * i.protectedPerLayer()[l] / hidden, i.errorBounds()[l]));
         }
         sb.append("source sha256: ").append(i.sourceSha256()).append('\n');
+        org.taylormlp.taylor.ReleaseIntegrity.Report r = org.taylormlp.taylor.ReleaseIntegrity.report(m);
+        if (r != null) {
+            sb.append("integrity: ").append(r.describe()).append('\n');
+            if (r.recipient() != null) sb.append("issued to: ").append(r.recipient()).append(" (owner key ").append(r.ownerKeyId()).append(")\n");
+        }
         return sb.toString();
     }
 

@@ -44,6 +44,9 @@ public final class BenchCommand implements Runnable {
     @Mixin
     LoadOptions load = new LoadOptions();
 
+    @Option(names = "--no-verify", description = "skip hashing a release's tensors against its digests at load")
+    boolean noVerify;
+
     @Override
     public void run() {
         WeightLoading loading = load.loading(WeightLoading.AUTO);
@@ -53,8 +56,9 @@ public final class BenchCommand implements Runnable {
                 : threads.stream().mapToInt(Integer::intValue).toArray();
         boolean md = format.equals("md");
         if (md) System.out.print(Bench.markdownHeader());
-        var rows = Bench.run(model, tokenizer, new Bench.Options(prompt, gen, ts, repetitions, (long) bandwidthMib << 20, loading),
-                md ? r -> System.out.print(Bench.markdownRow(r)) : null);
+        var rows = ScopedValue.where(org.taylormlp.taylor.ReleaseIntegrity.POLICY, ModelOptions.releasePolicy(null, noVerify))
+                .call(() -> Bench.run(model, tokenizer, new Bench.Options(prompt, gen, ts, repetitions, (long) bandwidthMib << 20, loading),
+                        md ? r -> System.out.print(Bench.markdownRow(r)) : null));
         if (!md) {
             try {
                 System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(Bench.json(rows)));

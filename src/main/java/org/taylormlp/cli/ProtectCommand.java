@@ -4,11 +4,13 @@ import org.taylormlp.app.Engine;
 import org.taylormlp.app.Progress;
 import org.taylormlp.generate.Generator;
 import org.taylormlp.generate.Sampler;
+import org.taylormlp.keys.OwnerKey;
 import org.taylormlp.model.WeightLoading;
 import org.taylormlp.taylor.CalibrationFile;
 import org.taylormlp.taylor.CalibrationStats;
 import org.taylormlp.taylor.Protection;
 import org.taylormlp.taylor.Protector;
+import org.taylormlp.taylor.ReleaseIntegrity;
 import org.taylormlp.tensor.DType;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -60,16 +62,35 @@ public final class ProtectCommand implements Runnable {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "RELEASE", description = "release file to write (.safetensors)")
     Path out;
 
+    @Option(names = "--owner-key", paramLabel = "KEY", description = "owner key (keygen --out): sign the release for --recipient")
+    Path ownerKey;
+
+    @Option(names = "--recipient", paramLabel = "ID", description = "who this copy is issued to (recorded in the signed metadata; needs --owner-key)")
+    String recipient;
+
+    /** The owner key and recipient from --owner-key/--recipient, or null for an unsigned release (said on stderr). */
+    Protector.Signing signing() {
+        if (ownerKey == null && recipient == null) {
+            System.err.println("note: no --owner-key: the release is unsigned and not issued to a recipient (it still carries digests)");
+            return null;
+        }
+        if (ownerKey == null) throw new IllegalArgumentException("--recipient needs --owner-key");
+        if (recipient == null) throw new IllegalArgumentException("--owner-key needs --recipient ID (who this copy is issued to)");
+        ReleaseIntegrity.checkRecipient(recipient);
+        return new Protector.Signing(OwnerKey.read(ownerKey), recipient);
+    }
+
     @Override
     public void run() {
         DType td = DType.parse(thetaDtype);
+        Protector.Signing signing = signing();
         try (Engine e = opts.open(WeightLoading.MMAP)) {
             CalibrationStats stats = calib.file != null ? CalibrationFile.load(calib.file)
                     : CalibrateCommand.calibrate(e, calib.text, maxTokens);
             Protector.Options po = new Protector.Options(clamp != null ? clamp : Protection.autoClamp(e.model().config().activation()), !hideZ0, td);
             Protection.Result r;
             try (Progress bar = Progress.start("protect", e.model().config().nLayers())) {
-                r = Protection.run(e.model(), e.transformer().weightBytesPerToken(), stats, select, order, targetSlowdown, po, out, l -> bar.stepTo(l + 1L));
+                r = Protection.run(e.model(), e.transformer().weightBytesPerToken(), stats, select, order, targetSlowdown, po, out, l -> bar.stepTo(l + 1L), signing);
             }
             System.out.print(r.report());
             if (targetSlowdown != null) {

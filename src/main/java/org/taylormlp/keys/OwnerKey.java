@@ -183,6 +183,44 @@ public final class OwnerKey {
 
     @Override public String toString() { return "OwnerKey[" + keyPair.getPublic().getAlgorithm() + "]"; }
 
+    /** The key ID of a public key: hex SHA-256 of its X.509 DER encoding (what releases record as owner_key_id). */
+    public static String keyId(PublicKey key) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(key.getEncoded()));
+        } catch (GeneralSecurityException e) {
+            throw new TaylorMlpException("SHA-256 unavailable: " + e.getMessage(), e);
+        }
+    }
+
+    /** This key's ID ({@link #keyId(PublicKey)} of its public half). */
+    public String keyId() { return keyId(keyPair.getPublic()); }
+
+    /** Ed25519 signature of {@code message} (64 bytes). */
+    public byte[] sign(byte[] message) {
+        try {
+            java.security.Signature s = java.security.Signature.getInstance("Ed25519");
+            s.initSign(keyPair.getPrivate());
+            s.update(message);
+            return s.sign();
+        } catch (GeneralSecurityException e) {
+            throw new TaylorMlpException("cannot sign with the owner key: " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether {@code signature} is a valid Ed25519 signature of {@code message} under {@code key}. */
+    public static boolean verify(PublicKey key, byte[] message, byte[] signature) {
+        try {
+            java.security.Signature s = java.security.Signature.getInstance("Ed25519");
+            s.initVerify(key);
+            s.update(message);
+            return s.verify(signature);
+        } catch (java.security.SignatureException e) {
+            return false; // malformed signature bytes
+        } catch (GeneralSecurityException e) {
+            throw new TaylorMlpException("cannot verify an Ed25519 signature: " + e.getMessage(), e);
+        }
+    }
+
     /** Wipes the in-memory fingerprint secret. */
     public void wipe() { Arrays.fill(fingerprintSecret, (byte) 0); }
 }

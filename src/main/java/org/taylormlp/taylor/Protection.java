@@ -37,6 +37,12 @@ public final class Protection {
 
     public static Result run(Model model, long originalBytes, CalibrationStats stats, String rule, int order, Double targetSlowdown,
                              Protector.Options opt, Path out, IntConsumer layerDone) {
+        return run(model, originalBytes, stats, rule, order, targetSlowdown, opt, out, layerDone, null);
+    }
+
+    /** As above; {@code signing} (nullable) signs the release for a recipient ({@link Protector.Signing}). */
+    public static Result run(Model model, long originalBytes, CalibrationStats stats, String rule, int order, Double targetSlowdown,
+                             Protector.Options opt, Path out, IntConsumer layerDone, Protector.Signing signing) {
         ModelConfig c = model.config();
         if (stats.layers() != c.nLayers() || stats.neurons() != c.hiddenDim()) {
             throw new TaylorMlpException("calibration is for " + stats.layers() + " layers x " + stats.neurons()
@@ -62,9 +68,11 @@ public final class Protection {
             plan = Selection.select(rule, stats, c.activation(), order);
         }
         double predicted = Cost.predictedSlowdown(c, originalBytes, bpw, plan.protectedNeurons(), plan.order(), thetaBytes);
-        Protector.Summary s = Protector.protect(model, plan, opt, out, layerDone);
+        Protector.Summary s = Protector.protect(model, plan, opt, out, layerDone, signing);
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("release:            %s (%,d bytes)%n", s.file(), s.bytes()));
+        sb.append(signing != null ? String.format("issued to:          '%s', signed by owner key %s%n", signing.recipient(),
+                ReleaseIntegrity.abbrev(signing.key().keyId())) : "");
         sb.append(String.format("selection:          %s, order N = %d, activation %s%n", plan.rule(), plan.order(), plan.activation()));
         sb.append(String.format("protected neurons:  %,d of %,d (%.1f %%)%n", s.protectedNeurons(), s.totalNeurons(),
                 100.0 * s.protectedNeurons() / s.totalNeurons()));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.Version;
 import org.taylormlp.format.safetensors.SafetensorsWriter;
+import org.taylormlp.keys.OwnerKey;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelConfig;
 import org.taylormlp.model.TensorNames;
@@ -58,7 +59,23 @@ public final class Protector {
     public record Summary(Path file, long bytes, long protectedNeurons, long totalNeurons, double fractionMlpParamsInClear,
                           double fractionParamsInClear) {}
 
+    /**
+     * Who a signed release is issued to: {@code key} signs it (Ed25519) and the metadata records {@code recipient}.
+     * Null where a method takes a {@code Signing}: an unsigned release (it still carries digests).
+     */
+    public record Signing(OwnerKey key, String recipient) {
+        public Signing {
+            java.util.Objects.requireNonNull(key, "key");
+            ReleaseIntegrity.checkRecipient(recipient);
+        }
+    }
+
     public static Summary protect(Model src, Selection.Plan plan, Options opt, Path out, IntConsumer layerDone) {
+        return protect(src, plan, opt, out, layerDone, null);
+    }
+
+    /** Writes the release; with {@code signing}, it is signed by the owner key and records the recipient. */
+    public static Summary protect(Model src, Selection.Plan plan, Options opt, Path out, IntConsumer layerDone, Signing signing) {
         ModelConfig c = src.config();
         if (src.metadata().containsKey(ReleaseFormat.MODEL_METADATA_KEY)) {
             throw new TaylorMlpException(src.source() + " is already a taylormlp release");
@@ -199,6 +216,7 @@ public final class Protector {
         taylor.put("fraction_mlp_params_in_clear", fracMlpClear);
         taylor.put("fraction_params_in_clear", fracAllClear);
         w.putMetadata(ReleaseFormat.KEY_TAYLOR, toJson(taylor));
+        ReleaseIntegrity.prepare(w, signing == null ? null : signing.key(), signing == null ? null : signing.recipient());
         try {
             Files.createDirectories(out.toAbsolutePath().getParent());
             w.write(out);

@@ -20,6 +20,18 @@ public final class ReleaseFormat {
     public static final String KEY_TOKENIZER = "tokenizer";
     public static final String KEY_SOURCE_SHA256 = "source_sha256";
     public static final String KEY_SOURCE_NAME = "source_name";
+    /** JSON object: tensor name to hex SHA-256 of its stored bytes, in file order. */
+    public static final String KEY_TENSOR_SHA256 = "tensor_sha256";
+    /** Hex SHA-256 of the canonical form (see {@link ReleaseIntegrity#canonicalBytes}). */
+    public static final String KEY_METADATA_SHA256 = "metadata_sha256";
+    /** Signed releases: the recipient ID the copy was issued to. */
+    public static final String KEY_RECIPIENT = "recipient";
+    /** Signed releases: hex SHA-256 of the owner's Ed25519 public key (X.509 DER). */
+    public static final String KEY_OWNER_KEY_ID = "owner_key_id";
+    /** Signed releases: the signature algorithm, {@code Ed25519}. */
+    public static final String KEY_SIGNATURE_ALGORITHM = "signature_algorithm";
+    /** Signed releases: base64 Ed25519 signature of the canonical form. */
+    public static final String KEY_SIGNATURE = "signature";
 
     /** Model metadata key under which a loaded release exposes its parsed {@link #KEY_TAYLOR} object. */
     public static final String MODEL_METADATA_KEY = "taylormlp.release";

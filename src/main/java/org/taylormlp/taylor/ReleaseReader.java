@@ -24,7 +24,8 @@ import java.util.function.IntFunction;
 
 /**
  * Opens release files (registered with {@link ModelLoader}) and builds their {@link TaylorFeedForward} blocks.
- * Every tensor is checked against the configuration and the Taylor metadata before anything runs.
+ * Every tensor is checked against the configuration and the Taylor metadata before anything runs, then against
+ * the digests (and signature) recorded in the release under {@link ReleaseIntegrity#policy()}.
  */
 public final class ReleaseReader implements ModelLoader.ReleaseOpener {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -55,8 +56,10 @@ public final class ReleaseReader implements ModelLoader.ReleaseOpener {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             for (Tensor t : file.tensors()) tensors.put(t.name(), t);
             validate(p, cfg, info, tensors);
+            ReleaseIntegrity.Report integrity = ReleaseIntegrity.verify(file, ReleaseIntegrity.policy());
             Map<String, Object> meta = new LinkedHashMap<>();
             meta.put(ReleaseFormat.MODEL_METADATA_KEY, info);
+            meta.put(ReleaseIntegrity.MODEL_METADATA_KEY, integrity);
             return new Model(p, "release", cfg, tensors, tok, meta,
                     List.of(file, tok instanceof AutoCloseable ac ? ac : () -> {}));
         } catch (RuntimeException e) {

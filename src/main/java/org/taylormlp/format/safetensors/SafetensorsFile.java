@@ -229,6 +229,22 @@ public final class SafetensorsFile implements AutoCloseable, FileMapping {
 
     public boolean contains(String name) { return entries.containsKey(name); }
 
+    /** One row of the header's tensor table: dtype string, shape and data offsets relative to the data area. */
+    public record TableEntry(String name, String dtype, long[] shape, long begin, long end) {}
+
+    /** The tensor table in header order (every tensor, of any dtype). */
+    public List<TableEntry> table() {
+        List<TableEntry> out = new ArrayList<>(entries.size());
+        for (Entry e : entries.values()) out.add(new TableEntry(e.name, e.dtype, e.shape.clone(), e.begin, e.end));
+        return Collections.unmodifiableList(out);
+    }
+
+    /** The stored bytes of tensor {@code name} (any dtype), a slice of the mapping; null if absent. */
+    public MemorySegment rawBytes(String name) {
+        Entry e = entries.get(name);
+        return e == null ? null : map.asSlice(8 + headerBytes + e.begin, e.end - e.begin);
+    }
+
     /** The safetensors dtype string of {@code name} (e.g. "BF16", "I64"), or null if absent. */
     public String dtypeOf(String name) {
         Entry e = entries.get(name);

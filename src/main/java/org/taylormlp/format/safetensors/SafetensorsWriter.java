@@ -15,6 +15,8 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -37,6 +39,25 @@ import java.util.Objects;
 public final class SafetensorsWriter {
     private final LinkedHashMap<String, String> metadata = new LinkedHashMap<>();
     private final LinkedHashMap<String, Entry> tensors = new LinkedHashMap<>();
+    private Finisher finisher;
+
+    /**
+     * Completes the metadata once every tensor's bytes are written: receives the tensor table and the SHA-256 of
+     * each tensor's stored bytes (computed while streaming), and returns new values for metadata keys that were
+     * put as placeholders. Each new value must give a header of exactly the same length (e.g. a hex digest in
+     * place of a run of zeros), since the header is rewritten in place before the file is renamed into place.
+     */
+    @FunctionalInterface
+    public interface Finisher {
+        Map<String, String> finish(Map<String, String> metadata, List<SafetensorsFile.TableEntry> table, Map<String, byte[]> sha256)
+                throws IOException;
+    }
+
+    /** Hash every tensor while writing and let {@code f} fill in placeholder metadata afterwards (single file only). */
+    public SafetensorsWriter withTensorDigests(Finisher f) {
+        this.finisher = Objects.requireNonNull(f, "finisher");
+        return this;
+    }
 
     /**
      * Produces the rows of a tensor that is computed while the file is written (e.g. Taylor coefficients), so it
@@ -95,6 +116,9 @@ public final class SafetensorsWriter {
         return this;
     }
 
+    /** Names of the tensors added so far, in file order. */
+    public List<String> tensorNames() { return List.copyOf(tensors.keySet()); }
+
     /** The dtype a tensor is stored with: its own, or F32 for quantized tensors. */
     static DType storedType(Tensor t) {
         return t.dtype().quantized() ? DType.F32 : t.dtype();
@@ -116,6 +140,7 @@ public final class SafetensorsWriter {
      */
     public List<Path> writeSharded(Path dir, long maxShardBytes) throws IOException {
         if (maxShardBytes <= 0) throw new IllegalArgumentException("maxShardBytes must be positive: " + maxShardBytes);
+        if (finisher != null) throw new IllegalStateException("tensor digests are supported for single-file writes only");
         List<List<Map.Entry<String, Entry>>> groups = new ArrayList<>();
         List<Map.Entry<String, Entry>> cur = new ArrayList<>();
         long curBytes = 0, total = 0;
@@ -156,8 +181,66 @@ public final class SafetensorsWriter {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
             AtomicFiles.writeFully(ch, len);
             AtomicFiles.writeFully(ch, ByteBuffer.wrap(header));
-            for (Map.Entry<String, Entry> e : entries) writeData(ch, e.getValue());
+            Map<String, byte[]> digests = finisher == null ? null : new LinkedHashMap<>();
+            for (Map.Entry<String, Entry> e : entries) {
+                MessageDigest md = digests == null ? null : sha256();
+                writeData(ch, e.getValue(), md);
+                if (md != null) digests.put(e.getKey(), md.digest());
+            }
+            if (finisher != null) {
+                Map<String, String> patch = finisher.finish(java.util.Collections.unmodifiableMap(metadata), table(entries), digests);
+                for (Map.Entry<String, String> p : patch.entrySet()) {
+                    if (!metadata.containsKey(p.getKey())) {
+                        throw new IllegalStateException("finisher set metadata key '" + p.getKey() + "' that has no placeholder");
+                    }
+                    metadata.put(p.getKey(), Objects.requireNonNull(p.getValue(), "value"));
+                }
+                byte[] finalHeader = header(entries);
+                if (finalHeader.length != header.length) {
+                    throw new IllegalStateException("finished header is " + finalHeader.length + " bytes, the placeholder one "
+                            + header.length);
+                }
+                ByteBuffer b = ByteBuffer.wrap(finalHeader);
+                for (long pos = 8; b.hasRemaining(); ) pos += ch.write(b, pos);
+            }
         });
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static List<SafetensorsFile.TableEntry> table(List<Map.Entry<String, Entry>> entries) {
+        List<SafetensorsFile.TableEntry> out = new ArrayList<>(entries.size());
+        long offset = 0;
+        for (Map.Entry<String, Entry> e : entries) {
+            long end = offset + e.getValue().bytes();
+            out.add(new SafetensorsFile.TableEntry(e.getKey(), e.getValue().stored().safetensorsName(), e.getValue().shape().clone(),
+                    offset, end));
+            offset = end;
+        }
+        return out;
+    }
+
+    /** Feeds {@code seg}'s bytes to {@code md} in chunks (mapped, native or heap segments of any array type). */
+    public static void digest(MessageDigest md, MemorySegment seg) {
+        long n = seg.byteSize();
+        boolean direct = seg.isNative() || seg.heapBase().map(b -> b instanceof byte[]).orElse(false);
+        if (direct) {
+            for (long off = 0; off < n; off += 1 << 20) md.update(seg.asSlice(off, Math.min(1 << 20, n - off)).asByteBuffer());
+            return;
+        }
+        byte[] buf = new byte[(int) Math.min(n, 1 << 20)];
+        for (long off = 0; off < n; ) {
+            int len = (int) Math.min(buf.length, n - off);
+            MemorySegment.copy(seg, java.lang.foreign.ValueLayout.JAVA_BYTE, off, buf, 0, len);
+            md.update(buf, 0, len);
+            off += len;
+        }
     }
 
     private byte[] header(List<Map.Entry<String, Entry>> entries) {
@@ -193,14 +276,15 @@ public final class SafetensorsWriter {
         return out;
     }
 
-    private static void writeData(FileChannel ch, Entry entry) throws IOException {
+    private static void writeData(FileChannel ch, Entry entry, MessageDigest md) throws IOException {
         if (entry.producer() != null) {
-            writeComputed(ch, entry);
+            writeComputed(ch, entry, md);
             return;
         }
         Tensor t = entry.tensor();
         if (!t.dtype().quantized()) {
             AtomicFiles.writeSegment(ch, t.data());
+            if (md != null) digest(md, t.data());
             // a copied memory-mapped source need not stay resident: drop its pages (they reload on demand)
             if (t.data().isMapped()) t.data().unload();
             return;
@@ -216,12 +300,13 @@ public final class SafetensorsWriter {
             t.read(start, buf, 0, len);
             MemorySegment.copy(buf, 0, seg, Tensor.F32_LE, 0, len);
             bytes.clear().limit(len * 4);
+            if (md != null) md.update(bytes.duplicate());
             AtomicFiles.writeFully(ch, bytes);
             start += len;
         }
     }
 
-    private static void writeComputed(FileChannel ch, Entry e) throws IOException {
+    private static void writeComputed(FileChannel ch, Entry e, MessageDigest md) throws IOException {
         long rows = e.shape()[0];
         int cols = (int) e.shape()[1];
         int width = e.stored() == DType.F32 ? 4 : 2;
@@ -239,6 +324,7 @@ public final class SafetensorsWriter {
                 }
             }
             bytes.flip();
+            if (md != null) md.update(bytes.duplicate());
             AtomicFiles.writeFully(ch, bytes);
         }
     }
