@@ -162,7 +162,13 @@ public final class ModelWriters {
             case F32 -> 0;
             case F16 -> 1;
             case Q4_0 -> 2;
+            case Q4_1 -> 3;
             case Q8_0 -> 7;
+            case Q5_0 -> 8;
+            case Q5_1 -> 9;
+            case Q6_K -> 18;
+            case Q4_K -> 15; // LLAMA_FTYPE_MOSTLY_Q4_K_M (convert writes K-quants as mixes, KQuantMix)
+            case Q5_K -> 17; // LLAMA_FTYPE_MOSTLY_Q5_K_M
             case BF16 -> 32;
         };
     }
