@@ -28,7 +28,8 @@ import org.taylormlp.tensor.Tensor;
 /**
  * K-quant GGUF files against llama.cpp: files quantized by llama.cpp's own {@code llama-quantize} (Q4_K_M, Q5_K_M;
  * built from the oracle's llama.cpp source by {@code scripts/build-llama-tools.sh}, or named by
- * {@code $LLAMA_QUANTIZE}) and files written by {@code convert --dtype q4_k_m / q5_k_m / q6_k}, for every family's
+ * {@code $LLAMA_QUANTIZE}, else {@code scripts/llama-quantize.c}: the same {@code llama_model_quantize} called in
+ * the oracle's own llama.cpp library) and files written by {@code convert --dtype q4_k_m / q5_k_m / q6_k}, for every family's
  * synthetic model, a Llama shaped so that every matrix is whole 256-element super-blocks ("llama256": the tiny
  * presets' rows of 128 elements fall back to Q5_0 / Q5_1 / Q8_0, as in llama.cpp), and stories15M.
  *
@@ -59,10 +60,32 @@ class KQuantOracleTest {
     @TempDir
     Path dir;
 
-    static Path llamaQuantize() {
+    /**
+     * The command that runs llama.cpp's quantizer: {@code $LLAMA_QUANTIZE}, else the llama-quantize that
+     * scripts/build-llama-tools.sh builds, else scripts/llama-quantize.c (llama_model_quantize of the oracle's
+     * llama.cpp library, compiled here with cc); null when none can be had.
+     */
+    static synchronized java.util.List<String> llamaQuantize() throws Exception {
         String env = System.getenv("LLAMA_QUANTIZE");
-        Path p = env != null && !env.isBlank() ? Path.of(env) : Path.of("target", "llama.cpp", "build", "bin", "llama-quantize");
-        return Files.isExecutable(p) ? p : null;
+        Path built = env != null && !env.isBlank() ? Path.of(env) : Path.of("target", "llama.cpp", "build", "bin", "llama-quantize");
+        if (Files.isExecutable(built)) return java.util.List.of(built.toAbsolutePath().toString());
+        Path lib = LlamaOracle.ensureInstalled().resolve("node_modules/@node-llama-cpp/linux-x64/bins/linux-x64");
+        Path shim = Path.of("target", "llama-quantize-lib"), src = Path.of("scripts", "llama-quantize.c");
+        if (!Files.isExecutable(shim) || Files.getLastModifiedTime(shim).compareTo(Files.getLastModifiedTime(src)) < 0) {
+            try {
+                Process p = new ProcessBuilder("cc", "-O2", "-o", shim.toString(), src.toString(), "-ldl")
+                        .redirectErrorStream(true).start();
+                String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                    System.out.println("cannot compile scripts/llama-quantize.c: " + log);
+                    return null;
+                }
+            } catch (IOException e) {
+                System.out.println("cannot compile scripts/llama-quantize.c (no C compiler?): " + e.getMessage());
+                return null;
+            }
+        }
+        return java.util.List.of(shim.toAbsolutePath().toString(), lib.toAbsolutePath().toString());
     }
 
     static SyntheticModels.Spec spec(String name) {
@@ -95,8 +118,8 @@ class KQuantOracleTest {
         return out;
     }
 
-    static void quantizeWithLlamaCpp(Path tool, Path src, Path dst, String type, boolean requantize) throws Exception {
-        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(tool.toAbsolutePath().toString()));
+    static void quantizeWithLlamaCpp(java.util.List<String> tool, Path src, Path dst, String type, boolean requantize) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>(tool);
         if (requantize) cmd.add("--allow-requantize");
         cmd.addAll(java.util.List.of(src.toString(), dst.toString(), type, "1"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -109,8 +132,9 @@ class KQuantOracleTest {
     @CsvSource({"llama256,Q4_K_M", "llama256,Q5_K_M", "llama,Q4_K_M", "mistral,Q5_K_M", "qwen2,Q4_K_M", "phi2,Q4_K_M",
             "stories15M,Q4_K_M", "stories15M,Q5_K_M"})
     void llamaQuantizedFilesAgreeWithLlamaCpp(String model, String mix) throws Exception {
-        Path tool = llamaQuantize();
-        assumeTrue(tool != null, "llama-quantize not built: run scripts/build-llama-tools.sh or set $LLAMA_QUANTIZE");
+        java.util.List<String> tool = llamaQuantize();
+        assumeTrue(tool != null, "llama.cpp's quantizer unavailable: no llama-quantize (scripts/build-llama-tools.sh,"
+                + " $LLAMA_QUANTIZE) and scripts/llama-quantize.c could not be compiled");
         Path q = dir.resolve(model + "-" + mix + ".gguf");
         quantizeWithLlamaCpp(tool, write(model, null, "f32"), q, mix, false);
         check(model, mix + " (llama-quantize)", q, tool);
@@ -129,15 +153,15 @@ class KQuantOracleTest {
             if (model.equals("llama256")) assertThat(k).as("K-quant matrices in our %s file", mix).isEqualTo(all);
             else if (model.equals("stories15M")) assertThat(k).as("K-quant matrices (ffn_down) in our %s file", mix).isPositive();
         }
-        Path tool = llamaQuantize();
+        java.util.List<String> tool = llamaQuantize();
         if (tool == null) {
-            System.out.println("llama-quantize not built (scripts/build-llama-tools.sh): exact-dequantization and F32"
-                    + " comparisons of " + model + " " + mix + " skipped");
+            System.out.println("llama.cpp's quantizer unavailable: exact-dequantization and F32 comparisons of "
+                    + model + " " + mix + " skipped");
         }
         check(model, mix + " (convert)", q, tool);
     }
 
-    void check(String model, String what, Path gguf, Path tool) throws Exception {
+    void check(String model, String what, Path gguf, java.util.List<String> tool) throws Exception {
         int[] prompt = promptOf(model);
         GreedyTrace ours;
         try (Engine e = Engine.open(gguf, null, 1, 256)) {
