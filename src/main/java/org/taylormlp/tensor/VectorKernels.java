@@ -14,8 +14,9 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API kernels ({@code jdk.incubator.vector}) over weights in F32, F16, BF16, Q8_0 and Q4_0, multi-threaded
- * over rows by a fixed {@link Parallel} pool.
+ * Vector API kernels ({@code jdk.incubator.vector}) over weights in F32, F16, BF16, Q8_0 and Q4_0 (the other block
+ * types, Q4_1/Q5_0/Q5_1 and the K-quants, through {@link KQuants}), multi-threaded over rows by a fixed
+ * {@link Parallel} pool.
  *
  * <p>Width: {@code FloatVector.SPECIES_PREFERRED}, or {@code -Dtaylormlp.vectorBits=128|256|512}; read once when
  * the class initializes (the species must be a static constant for the JIT to compile the vector code).

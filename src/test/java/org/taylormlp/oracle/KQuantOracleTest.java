@@ -43,8 +43,10 @@ import org.taylormlp.tensor.Tensor;
  *       {@link LlamaCppOracleTest}'s F32 comparison (we multiply the dequantized weights with float activations,
  *       so our quantized model is the F32 model of the dequantized weights up to summation order).</li>
  *   <li><b>llama.cpp on the quantized file itself</b> quantizes the activations to 8 bits inside its dot
- *       products (Q8_K / Q8_0 / Q8_1 blocks), which we do not. On stories15M greedy ids must be identical and
- *       top-1 probabilities within {@value #Q_TOL}. The tiny synthetic models, built for peaked distributions
+ *       products (Q8_K / Q8_0 / Q8_1 blocks), which we do not. On stories15M greedy ids must be identical, except
+ *       that they may part at a step where our top-1/top-2 logit gap is below {@value #FLIP_MARGIN} (measured: the
+ *       llama.cpp-quantized Q5_K_M file parts at step 18 of 24, while the ids of check 2 are identical), and
+ *       top-1 probabilities up to there within {@value #Q_TOL}. The tiny synthetic models, built for peaked distributions
  *       from few, large weights, are far more sensitive to that 8-bit rounding: their Q8_0 files (a type
  *       {@link LlamaCppOracleTest} checks on stories15M) already differ from llama.cpp by up to 0.17 in top-1
  *       probability, so for them this third check only requires llama.cpp to load and run the file.</li>
@@ -56,6 +58,8 @@ class KQuantOracleTest {
     static final int STEPS = 24;
     static final double TOL = 2e-3;
     static final double Q_TOL = 5e-2;
+    /** A top-1/top-2 logit gap below this may flip under llama.cpp's 8-bit activation rounding (stories15M). */
+    static final double FLIP_MARGIN = 0.5;
 
     @TempDir
     Path dir;
@@ -203,11 +207,21 @@ class KQuantOracleTest {
         int same = 0;
         while (same < STEPS && direct.ids()[same] == ours.ids()[same]) same++;
         if (model.equals("stories15M")) {
-            assertThat(direct.ids()).as("%s %s: llama.cpp greedy ids", model, what).containsExactly(ours.ids());
-            assertThat(dq).as("%s %s: max |Δ top-1 probability| vs llama.cpp on the quantized file", model, what)
+            // identical ids until, at most, a step where our top-1/top-2 logit gap is within reach of llama.cpp's
+            // 8-bit activation rounding; from there the two texts may legitimately continue differently
+            if (same < STEPS) {
+                assertThat(ours.margin()[same]).as("%s %s: llama.cpp's greedy ids differ from step %d (ours %s, llama.cpp %s),"
+                        + " where our top-1/top-2 gap is", model, what, same, Arrays.toString(ours.ids()),
+                        Arrays.toString(direct.ids())).isLessThan(FLIP_MARGIN);
+            }
+            double dPrefix = LlamaCppOracleTest.maxDiff(Arrays.copyOf(ours.top1(), same + (same < STEPS ? 1 : 0)),
+                    Arrays.copyOf(direct.top1(), same + (same < STEPS ? 1 : 0)));
+            assertThat(dPrefix).as("%s %s: max |Δ top-1 probability| vs llama.cpp on the quantized file", model, what)
                     .isLessThanOrEqualTo(Q_TOL);
+            dq = dPrefix;
         }
-        System.out.printf("k-quant oracle %-10s %-26s%s; llama.cpp on the quantized file: %d/%d ids equal, maxΔp=%.2e%n",
-                model, what, f32Line, same, STEPS, dq);
+        System.out.printf("k-quant oracle %-10s %-26s%s; llama.cpp on the quantized file: %d/%d ids equal, maxΔp=%.2e%s%n",
+                model, what, f32Line, same, STEPS, dq,
+                same < STEPS ? String.format(" (our top-1/top-2 gap at step %d: %.3f)", same, ours.margin()[same]) : "");
     }
 }
