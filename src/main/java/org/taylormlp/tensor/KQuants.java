@@ -239,7 +239,9 @@ public final class KQuants {
             case Q4_K -> dotQ4K(m, off, x, xo, n);
             case Q5_K -> dotQ5K(m, off, x, xo, n);
             case Q6_K -> dotQ6K(m, off, x, xo, n);
-            case Q4_1, Q5_0, Q5_1 -> dotQ5(t, m, off, x, xo, n);
+            case Q4_1 -> dotQ4_1(m, off, x, xo, n);
+            case Q5_0 -> dotQ5_0(m, off, x, xo, n);
+            case Q5_1 -> dotQ5_1(m, off, x, xo, n);
             default -> throw new IllegalArgumentException(t + " is not a KQuants type");
         };
     }
@@ -250,7 +252,9 @@ public final class KQuants {
             case Q4_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ4K(m, r * rowBytes, x, xo, n); }
             case Q5_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ5K(m, r * rowBytes, x, xo, n); }
             case Q6_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ6K(m, r * rowBytes, x, xo, n); }
-            case Q4_1, Q5_0, Q5_1 -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ5(t, m, r * rowBytes, x, xo, n); }
+            case Q4_1 -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ4_1(m, r * rowBytes, x, xo, n); }
+            case Q5_0 -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ5_0(m, r * rowBytes, x, xo, n); }
+            case Q5_1 -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ5_1(m, r * rowBytes, x, xo, n); }
             default -> throw new IllegalArgumentException(t + " is not a KQuants type");
         }
     }
@@ -379,47 +383,95 @@ public final class KQuants {
         return VectorKernels.sum(acc);
     }
 
-    /**
-     * Q4_1, Q5_0 and Q5_1: as Q4_0 in {@link VectorKernels} (low nibbles are elements 0..15, high 16..31), the fifth
-     * bits gathered from the qh word by a shuffle and per-lane shifts; value = q·d + m (Q5_0: q − 16 in the byte
-     * lanes, no m).
-     */
-    static float dotQ5(DType t, MemorySegment m, long off, float[] x, int xo, int n) {
-        int bytes = t.blockBytes();
-        boolean hasMin = t != DType.Q5_0, fifth = t != DType.Q4_1;
-        int qsOff = t == DType.Q4_1 ? 4 : t == DType.Q5_0 ? 6 : 8, qhOff = t == DType.Q5_0 ? 2 : 4;
-        byte bias = (byte) (t == DType.Q5_0 ? 16 : 0);
+    // Q4_1, Q5_0 and Q5_1: as Q4_0 in VectorKernels (low nibbles are elements 0..15, high 16..31), the fifth bits
+    // gathered from the qh word by a shuffle and per-lane shifts; value = q·d + m (Q5_0: q − 16 in the byte lanes,
+    // no m). One method per type with its constants written in: a generic version with run-time flags (and a vector
+    // variable that could be null) measured several times slower.
+
+    static float dotQ4_1(MemorySegment m, long off, float[] x, int xo, int n) {
         FloatVector acc = FloatVector.zero(F), mins = acc;
         long blk = off;
-        for (int i = 0; i < n; i += 32, blk += bytes) {
+        for (int i = 0; i < n; i += 32, blk += 20) {
             FloatVector s = FloatVector.zero(F), xs = s;
-            ByteVector qh = fifth ? ByteVector.fromMemorySegment(B, m, blk + qhOff, LE) : null;
             for (int q = 0; q < 16; q += P) {
-                ByteVector b = ByteVector.fromMemorySegment(B, m, blk + qsOff + q, LE);
+                ByteVector b = ByteVector.fromMemorySegment(B, m, blk + 4 + q, LE);
                 ByteVector lo = b.and((byte) 15), hi = b.lanewise(VectorOperators.LSHR, 4);
-                if (fifth) {
-                    int k = q / P, k2 = (q + 16) / P;
-                    lo = lo.or(qh.rearrange(QH_BYTE[k]).lanewise(VectorOperators.LSHR, QH_SHIFT[k]).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    hi = hi.or(qh.rearrange(QH_BYTE[k2]).lanewise(VectorOperators.LSHR, QH_SHIFT[k2]).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                }
-                lo = lo.sub(bias);
-                hi = hi.sub(bias);
                 int j = xo + i + q;
                 FloatVector va = FloatVector.fromArray(F, x, j), vb = FloatVector.fromArray(F, x, j + 16);
                 s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, s);
                 s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(vb, s);
-                if (hasMin) xs = xs.add(va).add(vb);
+                xs = xs.add(va).add(vb);
                 if (PARTS == 2) {
                     va = FloatVector.fromArray(F, x, j + L);
                     vb = FloatVector.fromArray(F, x, j + 16 + L);
                     s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(va, s);
                     s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(vb, s);
-                    if (hasMin) xs = xs.add(va).add(vb);
+                    xs = xs.add(va).add(vb);
                 }
             }
             acc = s.fma(FloatVector.broadcast(F, h(m, blk)), acc);
-            if (hasMin) mins = xs.fma(FloatVector.broadcast(F, h(m, blk + 2)), mins);
+            mins = xs.fma(FloatVector.broadcast(F, h(m, blk + 2)), mins);
         }
-        return VectorKernels.sum(acc) + (hasMin ? VectorKernels.sum(mins) : 0f);
+        return VectorKernels.sum(acc) + VectorKernels.sum(mins);
     }
+
+    static float dotQ5_0(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        long blk = off;
+        for (int i = 0; i < n; i += 32, blk += 22) {
+            FloatVector s = FloatVector.zero(F);
+            ByteVector qh = ByteVector.fromMemorySegment(B, m, blk + 2, LE);
+            for (int q = 0; q < 16; q += P) {
+                ByteVector b = ByteVector.fromMemorySegment(B, m, blk + 6 + q, LE);
+                ByteVector lo = b.and((byte) 15), hi = b.lanewise(VectorOperators.LSHR, 4);
+                int k = q / P, k2 = (q + 16) / P;
+                lo = lo.or(qh.rearrange(QH_BYTE[k]).lanewise(VectorOperators.LSHR, QH_SHIFT[k]).and((byte) 1).lanewise(VectorOperators.LSHL, 4)).sub((byte) 16);
+                hi = hi.or(qh.rearrange(QH_BYTE[k2]).lanewise(VectorOperators.LSHR, QH_SHIFT[k2]).and((byte) 1).lanewise(VectorOperators.LSHL, 4)).sub((byte) 16);
+                int j = xo + i + q;
+                FloatVector va = FloatVector.fromArray(F, x, j), vb = FloatVector.fromArray(F, x, j + 16);
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, s);
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(vb, s);
+                if (PARTS == 2) {
+                    va = FloatVector.fromArray(F, x, j + L);
+                    vb = FloatVector.fromArray(F, x, j + 16 + L);
+                    s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(va, s);
+                    s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(vb, s);
+                }
+            }
+            acc = s.fma(FloatVector.broadcast(F, h(m, blk)), acc);
+        }
+        return VectorKernels.sum(acc);
+    }
+
+    static float dotQ5_1(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F), mins = acc;
+        long blk = off;
+        for (int i = 0; i < n; i += 32, blk += 24) {
+            FloatVector s = FloatVector.zero(F), xs = s;
+            ByteVector qh = ByteVector.fromMemorySegment(B, m, blk + 4, LE);
+            for (int q = 0; q < 16; q += P) {
+                ByteVector b = ByteVector.fromMemorySegment(B, m, blk + 8 + q, LE);
+                ByteVector lo = b.and((byte) 15), hi = b.lanewise(VectorOperators.LSHR, 4);
+                int k = q / P, k2 = (q + 16) / P;
+                lo = lo.or(qh.rearrange(QH_BYTE[k]).lanewise(VectorOperators.LSHR, QH_SHIFT[k]).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                hi = hi.or(qh.rearrange(QH_BYTE[k2]).lanewise(VectorOperators.LSHR, QH_SHIFT[k2]).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                int j = xo + i + q;
+                FloatVector va = FloatVector.fromArray(F, x, j), vb = FloatVector.fromArray(F, x, j + 16);
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, s);
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(vb, s);
+                xs = xs.add(va).add(vb);
+                if (PARTS == 2) {
+                    va = FloatVector.fromArray(F, x, j + L);
+                    vb = FloatVector.fromArray(F, x, j + 16 + L);
+                    s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(va, s);
+                    s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(vb, s);
+                    xs = xs.add(va).add(vb);
+                }
+            }
+            acc = s.fma(FloatVector.broadcast(F, h(m, blk)), acc);
+            mins = xs.fma(FloatVector.broadcast(F, h(m, blk + 2)), mins);
+        }
+        return VectorKernels.sum(acc) + VectorKernels.sum(mins);
+    }
+
 }
