@@ -1,6 +1,7 @@
 package org.taylormlp.cli;
 
 import org.taylormlp.app.Engine;
+import org.taylormlp.convert.KQuantMix;
 import org.taylormlp.convert.ModelWriters;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
@@ -24,7 +25,8 @@ public final class ConvertCommand implements Runnable {
     String to;
 
     @Option(names = "--dtype", paramLabel = "TYPE",
-            description = "f32, f16, bf16, q8_0 or q4_0 for matrices (default: keep); 1-D tensors are written as F32")
+            description = "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, or a llama.cpp K-quant mix q4_k_m, q5_k_m, q6_k"
+                    + " (GGUF only) for matrices (default: keep); 1-D tensors are written as F32")
     String dtype;
 
     @Option(names = "--tokenizer", paramLabel = "PATH", description = "tokenizer.bin for llama2.c checkpoints (default: beside the model)")
@@ -41,7 +43,7 @@ public final class ConvertCommand implements Runnable {
 
     @Override
     public void run() {
-        DType dt = dtype == null ? null : DType.parse(dtype);
+        DType dt = dtype == null ? null : KQuantMix.base(dtype) != null ? KQuantMix.base(dtype) : DType.parse(dtype);
         String target = to.toLowerCase(Locale.ROOT);
         if (!target.equals("gguf") && !target.equals("safetensors") && !target.equals("hf")) {
             throw new IllegalArgumentException("unknown --to '" + to + "' (known: gguf, safetensors)");

@@ -90,7 +90,10 @@ public final class ModelWriters {
         return new Model(m.source(), m.format(), m.config().withTiedEmbeddings(false), ts, m.tokenizer(), m.metadata(), List.of());
     }
 
-    /** Writes {@code m} as GGUF at {@code out}; {@code dtype} null keeps tensor dtypes. */
+    /**
+     * Writes {@code m} as GGUF at {@code out}; {@code dtype} null keeps tensor dtypes; Q4_K, Q5_K and Q6_K write
+     * llama.cpp's Q4_K_M, Q5_K_M and Q6_K mixes ({@link KQuantMix}).
+     */
     public static Report writeGguf(Model m, DType dtype, Path out) throws IOException {
         ModelConfig c = m.config();
         Architecture arch = c.architecture();
@@ -141,9 +144,12 @@ public final class ModelWriters {
             // llama.cpp's phi2 graph requires output.weight: write the tied embedding under that name too
             tensors.put(TensorNames.OUTPUT, tensors.get(TensorNames.TOKEN_EMBD).withName(TensorNames.OUTPUT));
         }
+        boolean kMix = dtype == DType.Q4_K || dtype == DType.Q5_K || dtype == DType.Q6_K;
+        boolean hasOutput = tensors.containsKey(TensorNames.OUTPUT);
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             Tensor t = reRope(c, e.getKey(), e.getValue(), target, permuted, m.source());
-            t = convert(e.getKey(), t, dtype, kept, false);
+            DType want = kMix && t.rank() >= 2 ? KQuantMix.typeFor(dtype, e.getKey(), t, c.nLayers(), hasOutput) : dtype;
+            t = convert(e.getKey(), t, want, kept, false);
             bytes += t.byteSize();
             w.addTensor(e.getKey(), t);
         }
@@ -162,7 +168,13 @@ public final class ModelWriters {
             case F32 -> 0;
             case F16 -> 1;
             case Q4_0 -> 2;
+            case Q4_1 -> 3;
             case Q8_0 -> 7;
+            case Q5_0 -> 8;
+            case Q5_1 -> 9;
+            case Q6_K -> 18;
+            case Q4_K -> 15; // LLAMA_FTYPE_MOSTLY_Q4_K_M (convert writes K-quants as mixes, KQuantMix)
+            case Q5_K -> 17; // LLAMA_FTYPE_MOSTLY_Q5_K_M
             case BF16 -> 32;
         };
     }

@@ -6,7 +6,7 @@ package org.taylormlp.tensor;
  * reference, test oracle) and {@link VectorKernels} (Vector API, multi-threaded), chosen at start-up by
  * {@link KernelsProvider}.
  *
- * <p>Quantized weights (Q8_0, Q4_0) need {@code cols} to be a multiple of the block size (32).
+ * <p>Quantized weights need {@code cols} to be a multiple of the block size (32; 256 for the K-quants).
  */
 public interface Kernels {
     String name();

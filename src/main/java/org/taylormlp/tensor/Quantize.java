@@ -19,6 +19,7 @@ import java.util.Arrays;
  *       {@code d = max/-8}, {@code id = d != 0 ? 1/d : 0}, {@code q = min(15, (int8)(x*id + 8.5f))}; byte
  *       {@code j} holds element {@code j} in its low nibble and element {@code j+16} in its high nibble.</li>
  * </ul>
+ * The other block types (Q4_1, Q5_0, Q5_1 and the K-quants) are quantized by {@link KQuantizer}.
  * Non-finite inputs to Q8_0/Q4_0 give unspecified (but bounded, exception-free) blocks, as in ggml.
  */
 public final class Quantize {
@@ -60,6 +61,7 @@ public final class Quantize {
                 }
                 case Q8_0 -> quantizeRowQ8_0(buf, 0, len, out, dstOff);
                 case Q4_0 -> quantizeRowQ4_0(buf, 0, len, out, dstOff);
+                default -> KQuantizer.quantizeRow(to, buf, 0, len, out, dstOff);
             }
             start += len;
         }

@@ -84,6 +84,7 @@ public final class Tensor {
                 q = j < 16 ? (q & 0x0f) : (q >>> 4);
                 yield d * (q - 8);
             }
+            default -> KQuants.get(dtype, data, i);
         };
     }
 
@@ -91,6 +92,10 @@ public final class Tensor {
     public void read(long start, float[] dst, int off, int n) {
         if (dtype == DType.F32) {
             MemorySegment.copy(data, F32_LE, start * 4, dst, off, n);
+            return;
+        }
+        if (!dtype.classic()) {
+            KQuants.read(dtype, data, start, dst, off, n);
             return;
         }
         for (int k = 0; k < n; k++) dst[off + k] = get(start + k);

@@ -14,8 +14,9 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API kernels ({@code jdk.incubator.vector}) over weights in F32, F16, BF16, Q8_0 and Q4_0, multi-threaded
- * over rows by a fixed {@link Parallel} pool.
+ * Vector API kernels ({@code jdk.incubator.vector}) over weights in F32, F16, BF16, Q8_0 and Q4_0 (the other block
+ * types, Q4_1/Q5_0/Q5_1 and the K-quants, through {@link KQuants}), multi-threaded over rows by a fixed
+ * {@link Parallel} pool.
  *
  * <p>Width: {@code FloatVector.SPECIES_PREFERRED}, or {@code -Dtaylormlp.vectorBits=128|256|512}; read once when
  * the class initializes (the species must be a static constant for the JIT to compile the vector code).
@@ -244,6 +245,7 @@ public final class VectorKernels implements Kernels {
         long off = (long) row * table.dtype().bytesFor(cols);
         int i = 0;
         switch (table.dtype()) {
+            default -> KQuants.read(table.dtype(), m, (long) row * cols, dst, 0, cols);
             case F32 -> MemorySegment.copy(m, Tensor.F32_LE, off, dst, 0, cols);
             case F16 -> {
                 for (; i <= cols - L; i += L) {
@@ -309,8 +311,9 @@ public final class VectorKernels implements Kernels {
 
     private static int checkMatrix(Tensor w) {
         int cols = w.cols();
-        if (w.dtype().quantized() && cols % 32 != 0) {
-            throw new IllegalArgumentException(w + ": quantized rows need a multiple of 32 columns");
+        int bs = w.dtype().blockSize();
+        if (cols % bs != 0) {
+            throw new IllegalArgumentException(w + ": " + w.dtype() + " rows need a multiple of " + bs + " columns");
         }
         return cols;
     }
@@ -426,6 +429,7 @@ public final class VectorKernels implements Kernels {
         int n = w.cols(), r = r0;
         long rowBytes = w.dtype().bytesFor(n);
         switch (w.dtype()) {
+            default -> KQuants.rows(w.dtype(), m, rowBytes, x, xOff, n, out, outBase, r0, r1);
             case F32 -> {
                 for (; r + 1 < r1; r += 2) {
                     out[outBase + r] = dotF32(m, r * rowBytes, x, xOff, n);
@@ -474,6 +478,7 @@ public final class VectorKernels implements Kernels {
             case BF16 -> rowsBF16(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
             case Q8_0 -> rowsQ8(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
             case Q4_0 -> rowsQ4(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
+            default -> KQuants.rows(w.dtype(), m, rowBytes, x, xOff, n, out, outBase, r0, r1);
         }
     }
 
@@ -685,6 +690,9 @@ public final class VectorKernels implements Kernels {
                     case BF16 -> { for (int r = c0; r < c1; r++) dot4BF16(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
                     case Q8_0 -> { for (int r = c0; r < c1; r++) dot4Q8(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
                     case Q4_0 -> { for (int r = c0; r < c1; r++) dot4Q4(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
+                    default -> {
+                        for (int k = 0; k < TILE; k++) KQuants.rows(t, m, rowBytes, x, xo + k * n, n, out, oo + k * rows, c0, c1);
+                    }
                 }
             }
             for (; bt < batch; bt++) matvecRows(w, x, bt * n, out, bt * rows, c0, c1);

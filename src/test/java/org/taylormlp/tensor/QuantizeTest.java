@@ -141,7 +141,7 @@ class QuantizeTest {
     // ------------------------------------------------------------------------------------------ error bounds
 
     @ParameterizedTest
-    @EnumSource(DType.class)
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"}) // the others: KQuantsTest
     void dequantizeQuantizeErrorIsBounded(DType dt) {
         int rows = 7, cols = 96;
         float[] x = gaussian(rows * cols, 42, 3f);
@@ -167,6 +167,7 @@ class QuantizeTest {
                     case Q8_0 -> amax / 127.0 * (0.5 + 127 * 0x1p-11) * 1.0001;
                     // a full step d = amax/8 (values opposite to max clamp at q = 15), plus f16 error of d
                     case Q4_0 -> amax / 8.0 * (1 + 8 * 0x1p-11) * 1.0001;
+                    default -> throw new AssertionError(dt);
                 };
                 assertThat(err).as("%s element %d: %s -> %s", dt, i, x[i], y[i]).isLessThanOrEqualTo(bound);
             }
@@ -176,7 +177,7 @@ class QuantizeTest {
     @Test
     void quantizedValuesDecodeIdenticallyThroughTensorGet() {
         float[] x = gaussian(64, 3, 1f);
-        for (DType dt : DType.values()) {
+        for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0}) { // others: KQuantsTest
             Tensor q = Quantize.quantize(Tensor.ofFloats("w", x, 2, 32), dt);
             Tensor f = Quantize.dequantize(q);
             for (int i = 0; i < 64; i++) assertThat(f.get(i)).isEqualTo(q.get(i));

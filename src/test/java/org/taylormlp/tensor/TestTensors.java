@@ -55,6 +55,7 @@ final class TestTensors {
                     }
                 }
             }
+            default -> bb.put(Quantize.quantize(Tensor.ofFloats("w", values, n), t).data().toArray(ValueLayout.JAVA_BYTE));
         }
         return bb.array();
     }
@@ -76,6 +77,20 @@ final class TestTensors {
             return encode(t, v);
         }
         ByteBuffer bb = ByteBuffer.allocate(Math.toIntExact(t.bytesFor(n))).order(ByteOrder.LITTLE_ENDIAN);
+        if (!t.classic()) {
+            // random quants and scales; the f16 factors (d, and m/dmin where the type has one) 1 or 2
+            byte[] all = bb.array();
+            rnd.nextBytes(all);
+            int[] halfs = switch (t) {
+                case Q5_0 -> new int[] {0};
+                case Q6_K -> new int[] {208};
+                default -> new int[] {0, 2};
+            };
+            for (int b = 0; b < all.length; b += t.blockBytes()) {
+                for (int h : halfs) bb.putShort(b + h, Float.floatToFloat16(rnd.nextBoolean() ? 1f : 2f));
+            }
+            return all;
+        }
         for (long b = 0; b < n; b += 32) {
             float d = rnd.nextBoolean() ? 1f : 2f;
             bb.putShort(Float.floatToFloat16(d));

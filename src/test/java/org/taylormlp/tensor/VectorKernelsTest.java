@@ -48,6 +48,12 @@ class VectorKernelsTest {
                 {130, 288}, {3, 1000}, {9, 4096}};
     }
 
+    /** {@code cols} rounded up to whole blocks of {@code t} (the K-quants' 256-element super-blocks). */
+    static int fit(DType t, int cols) {
+        int b = t.blockSize();
+        return (cols + b - 1) / b * b;
+    }
+
     /** Cycles through storage kinds and misalignments so every shape sees several. */
     static Storage storage(int k) {
         return Storage.values()[k % Storage.values().length];
@@ -59,7 +65,7 @@ class VectorKernelsTest {
         Random rnd = new Random(42 + t.ordinal());
         int k = 0;
         for (int[] shape : shapes(t)) {
-            int rows = shape[0], cols = shape[1];
+            int rows = shape[0], cols = fit(t, shape[1]);
             byte[] bytes = TestTensors.integerValued(t, rows, cols, rnd);
             for (int misalign = 0; misalign < 4; misalign++, k++) {
                 Tensor w = TestTensors.tensor(t, rows, cols, bytes, storage(k), misalign, dir);
@@ -90,7 +96,7 @@ class VectorKernelsTest {
         Random rnd = new Random(7 + t.ordinal());
         int k = 0;
         for (int[] shape : shapes(t)) {
-            int rows = shape[0], cols = shape[1];
+            int rows = shape[0], cols = fit(t, shape[1]);
             byte[] bytes = TestTensors.encode(t, TestTensors.gaussian(rnd, rows * cols, 0.05));
             Tensor w = TestTensors.tensor(t, rows, cols, bytes, storage(k), k % 4, dir);
             k++;
@@ -115,7 +121,7 @@ class VectorKernelsTest {
     @EnumSource(DType.class)
     void matvecOfARowRangeWritesOnlyThoseRows(DType t) {
         Random rnd = new Random(3);
-        int rows = 37, cols = t.quantized() ? 64 : 45;
+        int rows = 37, cols = fit(t, t.quantized() ? 64 : 45);
         Tensor w = TestTensors.tensor(t, rows, cols, TestTensors.integerValued(t, rows, cols, rnd), Storage.NATIVE, 1, dir);
         float[] x = TestTensors.integers(rnd, cols + 2, 3);
         for (VectorKernels kk : ALL) {
@@ -136,7 +142,7 @@ class VectorKernelsTest {
         int[][] shapes = t.quantized() ? new int[][] {{5, 32}, {19, 96}, {64, 288}} : new int[][] {{5, 7}, {19, 33}, {64, 288}};
         int k = 0;
         for (int[] shape : shapes) {
-            int rows = shape[0], cols = shape[1];
+            int rows = shape[0], cols = fit(t, shape[1]);
             byte[] ints = TestTensors.integerValued(t, rows, cols, rnd);
             byte[] gauss = TestTensors.encode(t, TestTensors.gaussian(rnd, rows * cols, 0.05));
             for (int batch : new int[] {1, 2, 3, 4, 5, 7, 8, 9, 13}) {
@@ -170,7 +176,7 @@ class VectorKernelsTest {
         int[][] shapes = t.quantized() ? new int[][] {{7, 32}, {33, 288}, {9, 4096}} : new int[][] {{7, 5}, {33, 283}, {9, 4100}};
         int k = 0;
         for (int[] shape : shapes) {
-            int rows = shape[0], cols = shape[1];
+            int rows = shape[0], cols = fit(t, shape[1]);
             Tensor w = TestTensors.tensor(t, rows, cols, TestTensors.encode(t, TestTensors.gaussian(rnd, rows * cols, 0.05)),
                     storage(k), k % 4, dir);
             k++;
@@ -196,7 +202,7 @@ class VectorKernelsTest {
         try {
             int k = 0;
             for (int[] shape : shapes) {
-                int rows = shape[0], cols = shape[1];
+                int rows = shape[0], cols = fit(t, shape[1]);
                 Tensor w = TestTensors.tensor(t, rows, cols, TestTensors.encode(t, TestTensors.gaussian(rnd, rows * cols, 0.05)),
                         storage(k), k % 4, dir);
                 k++;
@@ -303,7 +309,7 @@ class VectorKernelsTest {
     @EnumSource(DType.class)
     void embeddingMatchesTensorGet(DType t) {
         Random rnd = new Random(9);
-        int rows = 6, cols = t.quantized() ? 96 : 45;
+        int rows = 6, cols = fit(t, t.quantized() ? 96 : 45);
         Tensor w = TestTensors.tensor(t, rows, cols, TestTensors.encode(t, TestTensors.gaussian(rnd, rows * cols, 1)), Storage.MAPPED, 3, dir);
         for (int r = 0; r < rows; r++) {
             float[] got = new float[cols + 1], expect = new float[cols];

@@ -177,7 +177,7 @@ public final class GgufFile implements AutoCloseable, FileMapping {
             DType dt = DType.fromGgml((int) Math.min(info.typeId, Integer.MAX_VALUE));
             if (dt == null) {
                 throw c.error("tensor '" + info.name + "' has ggml type " + info.typeId + " (" + ggmlTypeName(info.typeId)
-                        + "), which is not supported (supported: F32, F16, BF16, Q8_0, Q4_0)");
+                        + "), which is not supported (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
             }
             long n = 1;
             try {

@@ -289,7 +289,7 @@ class GgufMalformedTest {
 
     @Test
     void unknownGgmlType() throws IOException {
-        rejects(oneTensor("q4k.gguf", new long[] {256}, 12, 0, 160), "ggml type 12 (Q4_K), which is not supported");
+        rejects(oneTensor("q2k.gguf", new long[] {256}, 10, 0, 96), "ggml type 10 (Q2_K), which is not supported");
     }
 
     @Test

@@ -1,0 +1,477 @@
+package org.taylormlp.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The ggml block types beyond Q8_0/Q4_0 that GGUF files from model hubs use: the legacy 32-element blocks Q4_1,
+ * Q5_0 and Q5_1 (llama.cpp's quantizer writes them where a tensor's rows are not whole 256-element super-blocks)
+ * and the K-quants Q4_K, Q5_K and Q6_K (Q4_K_M / Q5_K_M files mix them with Q6_K, Q8_0 and F32).
+ *
+ * <p>Block layouts (ggml-common.h), all little-endian:
+ * <ul>
+ *   <li>Q4_1 (20 bytes / 32): f16 d, f16 m, qs[16]; element j &lt; 16 is the low nibble of qs[j], j + 16 its high
+ *       nibble; value = q·d + m.</li>
+ *   <li>Q5_0 (22 bytes / 32): f16 d, qh[4] (a 32-bit word, bit j = fifth bit of element j), qs[16] as Q4_1;
+ *       value = (q − 16)·d.</li>
+ *   <li>Q5_1 (24 bytes / 32): f16 d, f16 m, qh[4], qs[16]; value = q·d + m.</li>
+ *   <li>Q4_K (144 bytes / 256): f16 d, f16 dmin, scales[12], qs[128]. Eight sub-blocks of 32 with a 6-bit scale
+ *       and a 6-bit min each ({@link #scaleMin}); the super-block is four groups of 64 elements, group g reading
+ *       qs[32g .. 32g+32): low nibbles are sub-block 2g, high nibbles sub-block 2g+1. Value = (d·sc)·q − dmin·m.</li>
+ *   <li>Q5_K (176 bytes / 256): f16 d, f16 dmin, scales[12], qh[32], qs[128]; as Q4_K with the fifth bit of element
+ *       l of sub-block s in bit s of qh[l].</li>
+ *   <li>Q6_K (210 bytes / 256): ql[128], qh[64], int8 scales[16], f16 d. Two halves of 128; in half h, for
+ *       l &lt; 32: elements l, l+32, l+64, l+96 are the low nibbles of ql[64h+l], ql[64h+l+32] and the high nibbles
+ *       of the same two bytes, with bits 0-1, 2-3, 4-5, 6-7 of qh[32h+l] above them, minus 32; element group of 16
+ *       e has scale scales[e / 16]. Value = (d·sc)·q.</li>
+ * </ul>
+ * {@link #get} and {@link #dequantize} compute each value with the float operations, in the order, of ggml's
+ * {@code dequantize_row_*} reference functions (no fused multiply-add; a ggml build that contracts
+ * {@code a*b - c} into an FMA can differ from it in the last bit).
+ *
+ * <p>The dot products ({@link #dot}, {@link #rows}) are Vector API kernels: per sub-block the quantized values are
+ * widened to float lanes and multiplied with x (x stays in float, as in {@link VectorKernels}); the block's
+ * scale is applied once per sub-block and the mins through the sum of x over the sub-block:
+ * {@code Σ (d·sc·q − dmin·m)·x = d·sc·Σ q·x − dmin·m·Σ x}.
+ */
+public final class KQuants {
+    private KQuants() {}
+
+    private static final VectorSpecies<Float> F = VectorKernels.F;
+    private static final int L = VectorKernels.L;
+    /** Byte lanes per load: L, but at least 8 (then two float parts per load on 128-bit vectors). */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class,
+            jdk.incubator.vector.VectorShape.forBitSize(Math.max(L, 8) * 8));
+    private static final int P = B.length();
+    private static final int PARTS = P / L;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+
+    /** For Q5_0/Q5_1: per load q (elements q .. q+P and q+16 .. q+16+P), which qh byte and bit each lane needs. */
+    private static final VectorShuffle<Byte>[] QH_BYTE = qhShuffles();
+    private static final ByteVector[] QH_SHIFT = qhShifts();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Byte>[] qhShuffles() {
+        VectorShuffle<Byte>[] s = new VectorShuffle[32 / P];
+        for (int k = 0; k < s.length; k++) {
+            int[] idx = new int[P];
+            for (int j = 0; j < P; j++) idx[j] = (k * P + j) >> 3;
+            s[k] = VectorShuffle.fromArray(B, idx, 0);
+        }
+        return s;
+    }
+
+    private static ByteVector[] qhShifts() {
+        ByteVector[] s = new ByteVector[32 / P];
+        for (int k = 0; k < s.length; k++) {
+            byte[] sh = new byte[P];
+            for (int j = 0; j < P; j++) sh[j] = (byte) ((k * P + j) & 7);
+            s[k] = ByteVector.fromArray(B, sh, 0);
+        }
+        return s;
+    }
+
+    static float h(MemorySegment m, long off) {
+        return Float.float16ToFloat(m.get(Tensor.I16_LE, off));
+    }
+
+    static int u8(MemorySegment m, long off) {
+        return m.get(U8, off) & 0xff;
+    }
+
+    /** ggml's get_scale_min_k4: the 6-bit scale (low 8 bits of the result) and min (bits 8..15) of sub-block j. */
+    static int scaleMin(MemorySegment m, long scales, int j) {
+        int d, mn;
+        if (j < 4) {
+            d = u8(m, scales + j) & 63;
+            mn = u8(m, scales + j + 4) & 63;
+        } else {
+            d = (u8(m, scales + j + 4) & 0xF) | ((u8(m, scales + j - 4) >> 6) << 4);
+            mn = (u8(m, scales + j + 4) >> 4) | ((u8(m, scales + j) >> 6) << 4);
+        }
+        return d | (mn << 8);
+    }
+
+    // ------------------------------------------------------------------------------------------ scalar reference
+
+    /** Element {@code i} (flat index) of a tensor of type {@code t}, exactly as ggml's dequantize_row_*. */
+    static float get(DType t, MemorySegment m, long i) {
+        long blk = (i / t.blockSize()) * t.blockBytes();
+        int e = (int) (i % t.blockSize());
+        switch (t) {
+            case Q4_1, Q5_0, Q5_1 -> {
+                long qs = blk + (t == DType.Q4_1 ? 4 : t == DType.Q5_0 ? 6 : 8);
+                int b = u8(m, qs + (e & 15));
+                int q = e < 16 ? b & 15 : b >> 4;
+                if (t != DType.Q4_1) {
+                    long qhOff = blk + (t == DType.Q5_0 ? 2 : 4);
+                    q |= ((u8(m, qhOff + (e >> 3)) >> (e & 7)) & 1) << 4;
+                }
+                float d = h(m, blk);
+                if (t == DType.Q5_0) return (q - 16) * d;
+                return q * d + h(m, blk + 2);
+            }
+            case Q4_K, Q5_K -> {
+                int g = e >> 6, hi = (e >> 5) & 1, l = e & 31, s = 2 * g + hi;
+                long qs = blk + (t == DType.Q4_K ? 16 : 48);
+                int b = u8(m, qs + 32 * g + l);
+                int q = hi == 0 ? b & 15 : b >> 4;
+                if (t == DType.Q5_K && ((u8(m, blk + 16 + l) >> s) & 1) != 0) q += 16;
+                int sm = scaleMin(m, blk + 4, s);
+                float d1 = h(m, blk) * (sm & 0xff), m1 = h(m, blk + 2) * (sm >> 8);
+                return d1 * q - m1;
+            }
+            case Q6_K -> {
+                int half = e >> 7, r = e & 127, g = r >> 5, l = r & 31;
+                int b = u8(m, blk + 64 * half + l + ((g & 1) == 1 ? 32 : 0));
+                int lo = g < 2 ? b & 15 : b >> 4;
+                int hb = (u8(m, blk + 128 + 32 * half + l) >> (2 * g)) & 3;
+                int q = (lo | (hb << 4)) - 32;
+                int sc = m.get(U8, blk + 192 + 8 * half + (l >> 4) + 2 * g);
+                return h(m, blk + 208) * sc * q;
+            }
+            default -> throw new IllegalArgumentException(t + " is not a KQuants type");
+        }
+    }
+
+    /**
+     * Dequantizes {@code n} elements from flat index {@code start} into {@code dst[off..]}; whole blocks are decoded
+     * at once (the values of {@link #get}).
+     */
+    static void read(DType t, MemorySegment m, long start, float[] dst, int off, int n) {
+        int bs = t.blockSize();
+        float[] blk = null;
+        long end = start + n;
+        for (long i = start; i < end; ) {
+            long b = i / bs;
+            int e0 = (int) (i - b * bs);
+            int cnt = (int) Math.min(bs - e0, end - i);
+            if (e0 == 0 && cnt == bs) {
+                dequantizeBlock(t, m, b * t.blockBytes(), dst, off + (int) (i - start));
+            } else {
+                if (blk == null) blk = new float[bs];
+                dequantizeBlock(t, m, b * t.blockBytes(), blk, 0);
+                System.arraycopy(blk, e0, dst, off + (int) (i - start), cnt);
+            }
+            i += cnt;
+        }
+    }
+
+    /** One block at byte offset {@code blk} into {@code y[yo .. yo + blockSize)}, in the order of ggml's loops. */
+    static void dequantizeBlock(DType t, MemorySegment m, long blk, float[] y, int yo) {
+        switch (t) {
+            case Q4_1, Q5_0, Q5_1 -> {
+                float d = h(m, blk);
+                float mn = t == DType.Q5_0 ? 0f : h(m, blk + 2);
+                long qs = blk + (t == DType.Q4_1 ? 4 : t == DType.Q5_0 ? 6 : 8);
+                long qhOff = blk + (t == DType.Q5_0 ? 2 : 4);
+                int qh = t == DType.Q4_1 ? 0 : m.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE), qhOff);
+                for (int j = 0; j < 16; j++) {
+                    int b = u8(m, qs + j);
+                    int x0 = (b & 15) | (((qh >>> j) << 4) & 0x10);
+                    int x1 = (b >> 4) | ((qh >>> (j + 12)) & 0x10);
+                    if (t == DType.Q5_0) {
+                        y[yo + j] = (x0 - 16) * d;
+                        y[yo + j + 16] = (x1 - 16) * d;
+                    } else {
+                        y[yo + j] = x0 * d + mn;
+                        y[yo + j + 16] = x1 * d + mn;
+                    }
+                }
+            }
+            case Q4_K, Q5_K -> {
+                float d = h(m, blk), min = h(m, blk + 2);
+                long qs = blk + (t == DType.Q4_K ? 16 : 48), qh = blk + 16;
+                int k = yo;
+                for (int g = 0; g < 4; g++) {
+                    int sm0 = scaleMin(m, blk + 4, 2 * g), sm1 = scaleMin(m, blk + 4, 2 * g + 1);
+                    float d1 = d * (sm0 & 0xff), m1 = min * (sm0 >> 8);
+                    float d2 = d * (sm1 & 0xff), m2 = min * (sm1 >> 8);
+                    int u1 = 1 << (2 * g), u2 = 2 << (2 * g);
+                    for (int l = 0; l < 32; l++) {
+                        int q = u8(m, qs + 32 * g + l) & 15;
+                        if (t == DType.Q5_K && (u8(m, qh + l) & u1) != 0) q += 16;
+                        y[k++] = d1 * q - m1;
+                    }
+                    for (int l = 0; l < 32; l++) {
+                        int q = u8(m, qs + 32 * g + l) >> 4;
+                        if (t == DType.Q5_K && (u8(m, qh + l) & u2) != 0) q += 16;
+                        y[k++] = d2 * q - m2;
+                    }
+                }
+            }
+            case Q6_K -> {
+                float d = h(m, blk + 208);
+                for (int half = 0; half < 2; half++) {
+                    long ql = blk + 64 * half, qh = blk + 128 + 32 * half, sc = blk + 192 + 8 * half;
+                    int yb = yo + 128 * half;
+                    for (int l = 0; l < 32; l++) {
+                        int is = l / 16;
+                        int a = u8(m, ql + l), c = u8(m, ql + l + 32), hb = u8(m, qh + l);
+                        int q1 = ((a & 15) | ((hb & 3) << 4)) - 32;
+                        int q2 = ((c & 15) | (((hb >> 2) & 3) << 4)) - 32;
+                        int q3 = ((a >> 4) | (((hb >> 4) & 3) << 4)) - 32;
+                        int q4 = ((c >> 4) | (((hb >> 6) & 3) << 4)) - 32;
+                        y[yb + l] = d * m.get(U8, sc + is) * q1;
+                        y[yb + l + 32] = d * m.get(U8, sc + is + 2) * q2;
+                        y[yb + l + 64] = d * m.get(U8, sc + is + 4) * q3;
+                        y[yb + l + 96] = d * m.get(U8, sc + is + 6) * q4;
+                    }
+                }
+            }
+            default -> throw new IllegalArgumentException(t + " is not a KQuants type");
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ vector kernels
+
+    /** W[r] · x for one row of {@code n} columns at byte offset {@code off}. */
+    static float dot(DType t, MemorySegment m, long off, float[] x, int xo, int n) {
+        return switch (t) {
+            case Q4_K -> dotQ4K(m, off, x, xo, n);
+            case Q5_K -> dotQ5K(m, off, x, xo, n);
+            case Q6_K -> dotQ6K(m, off, x, xo, n);
+            case Q4_1 -> dotQ4_1(m, off, x, xo, n);
+            case Q5_0 -> dotQ5_0(m, off, x, xo, n);
+            case Q5_1 -> dotQ5_1(m, off, x, xo, n);
+            default -> throw new IllegalArgumentException(t + " is not a KQuants type");
+        };
+    }
+
+    /** out[ob + r] = W[r] · x for r in [r0, r1). */
+    static void rows(DType t, MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
+        switch (t) {
+            case Q4_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ4K(m, r * rowBytes, x, xo, n); }
+            case Q5_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ5K(m, r * rowBytes, x, xo, n); }
+            case Q6_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ6K(m, r * rowBytes, x, xo, n); }
+            case Q4_1 -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ4_1(m, r * rowBytes, x, xo, n); }
+            case Q5_0 -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ5_0(m, r * rowBytes, x, xo, n); }
+            case Q5_1 -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ5_1(m, r * rowBytes, x, xo, n); }
+            default -> throw new IllegalArgumentException(t + " is not a KQuants type");
+        }
+    }
+
+    /**
+     * Q4_K: per group of 64, P bytes of qs at a time give P low-nibble elements (sub-block 2g) and P high-nibble
+     * ones (2g + 1). Sums per sub-block of q·x and of x, then acc += d·sc·Σq·x and mins += dmin·m·Σx.
+     */
+    static float dotQ4K(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F), mins = acc;
+        long blk = off;
+        for (int i = 0; i < n; i += 256, blk += 144) {
+            float d = h(m, blk), dmin = h(m, blk + 2);
+            for (int g = 0; g < 4; g++) {
+                FloatVector sl = FloatVector.zero(F), sh = sl, xl = sl, xh = sl;
+                long qs = blk + 16 + 32 * g;
+                int xb = xo + i + 64 * g;
+                for (int q = 0; q < 32; q += P) {
+                    ByteVector b = ByteVector.fromMemorySegment(B, m, qs + q, LE);
+                    ByteVector lo = b.and((byte) 15), hi = b.lanewise(VectorOperators.LSHR, 4);
+                    FloatVector va = FloatVector.fromArray(F, x, xb + q), vb = FloatVector.fromArray(F, x, xb + 32 + q);
+                    sl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, sl);
+                    sh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(vb, sh);
+                    xl = xl.add(va);
+                    xh = xh.add(vb);
+                    if (PARTS == 2) {
+                        va = FloatVector.fromArray(F, x, xb + q + L);
+                        vb = FloatVector.fromArray(F, x, xb + 32 + q + L);
+                        sl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(va, sl);
+                        sh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(vb, sh);
+                        xl = xl.add(va);
+                        xh = xh.add(vb);
+                    }
+                }
+                int sm0 = scaleMin(m, blk + 4, 2 * g), sm1 = scaleMin(m, blk + 4, 2 * g + 1);
+                acc = sl.fma(FloatVector.broadcast(F, d * (sm0 & 0xff)), acc);
+                acc = sh.fma(FloatVector.broadcast(F, d * (sm1 & 0xff)), acc);
+                mins = xl.fma(FloatVector.broadcast(F, dmin * (sm0 >> 8)), mins);
+                mins = xh.fma(FloatVector.broadcast(F, dmin * (sm1 >> 8)), mins);
+            }
+        }
+        return VectorKernels.sum(acc) - VectorKernels.sum(mins);
+    }
+
+    /** Q5_K: as {@link #dotQ4K}, the fifth bit of sub-block s taken from bit s of qh[l]. */
+    static float dotQ5K(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F), mins = acc;
+        long blk = off;
+        for (int i = 0; i < n; i += 256, blk += 176) {
+            float d = h(m, blk), dmin = h(m, blk + 2);
+            for (int g = 0; g < 4; g++) {
+                FloatVector sl = FloatVector.zero(F), sh = sl, xl = sl, xh = sl;
+                long qs = blk + 48 + 32 * g;
+                int xb = xo + i + 64 * g;
+                int s0 = 2 * g, s1 = 2 * g + 1;
+                for (int q = 0; q < 32; q += P) {
+                    ByteVector b = ByteVector.fromMemorySegment(B, m, qs + q, LE);
+                    ByteVector u = ByteVector.fromMemorySegment(B, m, blk + 16 + q, LE);
+                    ByteVector lo = b.and((byte) 15).or(u.lanewise(VectorOperators.LSHR, s0).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector hi = b.lanewise(VectorOperators.LSHR, 4)
+                            .or(u.lanewise(VectorOperators.LSHR, s1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    FloatVector va = FloatVector.fromArray(F, x, xb + q), vb = FloatVector.fromArray(F, x, xb + 32 + q);
+                    sl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, sl);
+                    sh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(vb, sh);
+                    xl = xl.add(va);
+                    xh = xh.add(vb);
+                    if (PARTS == 2) {
+                        va = FloatVector.fromArray(F, x, xb + q + L);
+                        vb = FloatVector.fromArray(F, x, xb + 32 + q + L);
+                        sl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(va, sl);
+                        sh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(vb, sh);
+                        xl = xl.add(va);
+                        xh = xh.add(vb);
+                    }
+                }
+                int sm0 = scaleMin(m, blk + 4, s0), sm1 = scaleMin(m, blk + 4, s1);
+                acc = sl.fma(FloatVector.broadcast(F, d * (sm0 & 0xff)), acc);
+                acc = sh.fma(FloatVector.broadcast(F, d * (sm1 & 0xff)), acc);
+                mins = xl.fma(FloatVector.broadcast(F, dmin * (sm0 >> 8)), mins);
+                mins = xh.fma(FloatVector.broadcast(F, dmin * (sm1 >> 8)), mins);
+            }
+        }
+        return VectorKernels.sum(acc) - VectorKernels.sum(mins);
+    }
+
+    /**
+     * Q6_K: per half of 128 and P bytes at a time, four 6-bit values from two ql loads and one qh load (minus 32
+     * in the byte lanes: −32..31 fits), each group of 16 elements summed and scaled by d·sc.
+     */
+    static float dotQ6K(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        long blk = off;
+        for (int i = 0; i < n; i += 256, blk += 210) {
+            float d = h(m, blk + 208);
+            for (int half = 0; half < 2; half++) {
+                long ql = blk + 64 * half, qh = blk + 128 + 32 * half, sc = blk + 192 + 8 * half;
+                int xb = xo + i + 128 * half;
+                for (int l = 0; l < 32; l += P) {
+                    ByteVector a = ByteVector.fromMemorySegment(B, m, ql + l, LE);
+                    ByteVector c = ByteVector.fromMemorySegment(B, m, ql + l + 32, LE);
+                    ByteVector hb = ByteVector.fromMemorySegment(B, m, qh + l, LE);
+                    ByteVector q1 = a.and((byte) 15).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q2 = c.and((byte) 15).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    int j = xb + l;
+                    FloatVector s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, j));
+                    FloatVector s2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, j + 32));
+                    FloatVector s3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, j + 64));
+                    FloatVector s4 = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, j + 96));
+                    if (PARTS == 2) {
+                        s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + L), s1);
+                        s2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + 32 + L), s2);
+                        s3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + 64 + L), s3);
+                        s4 = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + 96 + L), s4);
+                    }
+                    // P <= 16, so the P elements at l share one scale: group (l / 16) of each quarter
+                    long is = sc + (l >> 4);
+                    acc = s1.fma(FloatVector.broadcast(F, d * m.get(U8, is)), acc);
+                    acc = s2.fma(FloatVector.broadcast(F, d * m.get(U8, is + 2)), acc);
+                    acc = s3.fma(FloatVector.broadcast(F, d * m.get(U8, is + 4)), acc);
+                    acc = s4.fma(FloatVector.broadcast(F, d * m.get(U8, is + 6)), acc);
+                }
+            }
+        }
+        return VectorKernels.sum(acc);
+    }
+
+    // Q4_1, Q5_0 and Q5_1: as Q4_0 in VectorKernels (low nibbles are elements 0..15, high 16..31), the fifth bits
+    // gathered from the qh word by a shuffle and per-lane shifts; value = q·d + m (Q5_0: q − 16 in the byte lanes,
+    // no m). One method per type with its constants written in: a generic version with run-time flags (and a vector
+    // variable that could be null) measured several times slower.
+
+    static float dotQ4_1(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F), mins = acc;
+        long blk = off;
+        for (int i = 0; i < n; i += 32, blk += 20) {
+            FloatVector s = FloatVector.zero(F), xs = s;
+            for (int q = 0; q < 16; q += P) {
+                ByteVector b = ByteVector.fromMemorySegment(B, m, blk + 4 + q, LE);
+                ByteVector lo = b.and((byte) 15), hi = b.lanewise(VectorOperators.LSHR, 4);
+                int j = xo + i + q;
+                FloatVector va = FloatVector.fromArray(F, x, j), vb = FloatVector.fromArray(F, x, j + 16);
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, s);
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(vb, s);
+                xs = xs.add(va).add(vb);
+                if (PARTS == 2) {
+                    va = FloatVector.fromArray(F, x, j + L);
+                    vb = FloatVector.fromArray(F, x, j + 16 + L);
+                    s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(va, s);
+                    s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(vb, s);
+                    xs = xs.add(va).add(vb);
+                }
+            }
+            acc = s.fma(FloatVector.broadcast(F, h(m, blk)), acc);
+            mins = xs.fma(FloatVector.broadcast(F, h(m, blk + 2)), mins);
+        }
+        return VectorKernels.sum(acc) + VectorKernels.sum(mins);
+    }
+
+    static float dotQ5_0(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        long blk = off;
+        for (int i = 0; i < n; i += 32, blk += 22) {
+            FloatVector s = FloatVector.zero(F);
+            ByteVector qh = ByteVector.fromMemorySegment(B, m, blk + 2, LE);
+            for (int q = 0; q < 16; q += P) {
+                ByteVector b = ByteVector.fromMemorySegment(B, m, blk + 6 + q, LE);
+                ByteVector lo = b.and((byte) 15), hi = b.lanewise(VectorOperators.LSHR, 4);
+                int k = q / P, k2 = (q + 16) / P;
+                lo = lo.or(qh.rearrange(QH_BYTE[k]).lanewise(VectorOperators.LSHR, QH_SHIFT[k]).and((byte) 1).lanewise(VectorOperators.LSHL, 4)).sub((byte) 16);
+                hi = hi.or(qh.rearrange(QH_BYTE[k2]).lanewise(VectorOperators.LSHR, QH_SHIFT[k2]).and((byte) 1).lanewise(VectorOperators.LSHL, 4)).sub((byte) 16);
+                int j = xo + i + q;
+                FloatVector va = FloatVector.fromArray(F, x, j), vb = FloatVector.fromArray(F, x, j + 16);
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, s);
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(vb, s);
+                if (PARTS == 2) {
+                    va = FloatVector.fromArray(F, x, j + L);
+                    vb = FloatVector.fromArray(F, x, j + 16 + L);
+                    s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(va, s);
+                    s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(vb, s);
+                }
+            }
+            acc = s.fma(FloatVector.broadcast(F, h(m, blk)), acc);
+        }
+        return VectorKernels.sum(acc);
+    }
+
+    static float dotQ5_1(MemorySegment m, long off, float[] x, int xo, int n) {
+        FloatVector acc = FloatVector.zero(F), mins = acc;
+        long blk = off;
+        for (int i = 0; i < n; i += 32, blk += 24) {
+            FloatVector s = FloatVector.zero(F), xs = s;
+            ByteVector qh = ByteVector.fromMemorySegment(B, m, blk + 4, LE);
+            for (int q = 0; q < 16; q += P) {
+                ByteVector b = ByteVector.fromMemorySegment(B, m, blk + 8 + q, LE);
+                ByteVector lo = b.and((byte) 15), hi = b.lanewise(VectorOperators.LSHR, 4);
+                int k = q / P, k2 = (q + 16) / P;
+                lo = lo.or(qh.rearrange(QH_BYTE[k]).lanewise(VectorOperators.LSHR, QH_SHIFT[k]).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                hi = hi.or(qh.rearrange(QH_BYTE[k2]).lanewise(VectorOperators.LSHR, QH_SHIFT[k2]).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                int j = xo + i + q;
+                FloatVector va = FloatVector.fromArray(F, x, j), vb = FloatVector.fromArray(F, x, j + 16);
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, s);
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(vb, s);
+                xs = xs.add(va).add(vb);
+                if (PARTS == 2) {
+                    va = FloatVector.fromArray(F, x, j + L);
+                    vb = FloatVector.fromArray(F, x, j + 16 + L);
+                    s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(va, s);
+                    s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(vb, s);
+                    xs = xs.add(va).add(vb);
+                }
+            }
+            acc = s.fma(FloatVector.broadcast(F, h(m, blk)), acc);
+            mins = xs.fma(FloatVector.broadcast(F, h(m, blk + 2)), mins);
+        }
+        return VectorKernels.sum(acc) + VectorKernels.sum(mins);
+    }
+
+}
