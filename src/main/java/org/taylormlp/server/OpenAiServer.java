@@ -469,6 +469,12 @@ public final class OpenAiServer implements AutoCloseable {
 
     private static ApiException asApiException(Throwable t) {
         if (t instanceof ApiException a) return a;
+        if (t instanceof org.taylormlp.generate.Sampler.NonFiniteLogitException) {
+            return new ApiException(500, "server_error", "Generation failed: " + t.getMessage(), null, "model_error");
+        }
+        if (org.taylormlp.format.MappedFault.is(t)) {
+            return new ApiException(500, "server_error", "Generation failed: " + org.taylormlp.format.MappedFault.message(t), null, "model_error");
+        }
         if (t instanceof TaylorMlpException) return ApiException.invalid(t.getMessage(), null);
         return new ApiException(500, "server_error", "Generation failed: " + t, null, null);
     }
