@@ -95,7 +95,7 @@ public final class FuzzHarness {
     });
 
     /** An input still running after this long is a hang even if it would end some day. */
-    static final long STUCK_MILLIS = 5 * HANG_MILLIS;
+    static final long STUCK_MILLIS = 15 * HANG_MILLIS;
 
     private static Outcome once(int length, Body body, Class<? extends Throwable> alsoTyped) {
         Path dir = scratch();

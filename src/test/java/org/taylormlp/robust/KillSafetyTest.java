@@ -63,7 +63,7 @@ class KillSafetyTest {
         release = dir.resolve("ref-release.safetensors");
         reference("calibrate", "-m", model.toString(), "--text", text.toString(), "--max-tokens", "2000", "-t", "1", "-o", calib.toString());
         reference("protect", "-m", model.toString(), "--calibration", calib.toString(), "--order", "8", "-t", "1", "-o", release.toString());
-        reference("convert", "-m", model.toString(), "--to", "safetensors", "--dtype", "f16", "-o", dir.resolve("ref-convert").toString());
+        reference("convert", model.toString(), "--to", "safetensors", "--dtype", "f16", "-o", dir.resolve("ref-convert").toString());
         reference("eval", "--original", model.toString(), "--release", release.toString(), "--data", text.toString(), "--max-tokens", "300",
                 "--ctx", "64", "--prompts", "2", "--greedy-tokens", "4", "--speed-reps", "0", "-t", "1", "--out", dir.resolve("ref-eval").toString());
         reference("audit", release.toString(), "--original", model.toString(), "--text", text.toString(), "--skip-learning",
@@ -94,6 +94,10 @@ class KillSafetyTest {
             boolean exited = p.waitFor(delay, TimeUnit.MILLISECONDS);
             p.destroyForcibly(); // SIGKILL
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            if (exited) {
+                assertThat(p.exitValue()).as("trial " + trial + " (" + args[0] + ") exited before the kill: "
+                        + Files.readString(dir.resolve("logs-trial-" + trial).resolve("stderr"))).isZero();
+            }
             int complete = completeFiles(out);
             long tmp = tmpFiles(out);
             log.append(String.format("trial %2d %-9s kill at %5d ms of %5d: %s, %d complete files, %d .tmp%n", trial, args[0],
@@ -115,7 +119,7 @@ class KillSafetyTest {
         p.destroyForcibly(); // SIGKILL as soon as the first section is saved
         p.waitFor();
         int saved = jsonCount(ck);
-        assertThat(saved).as("sections saved before the kill").isPositive();
+        assertThat(saved).as("sections saved before the kill; stderr: " + Files.readString(dir.resolve("logs-resume-1/stderr"))).isPositive();
         completeFiles(out);
         String[] again = java.util.Arrays.copyOf(args, args.length + 1);
         again[args.length] = "--resume";
