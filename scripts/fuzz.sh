@@ -28,12 +28,18 @@ fi
 TARGET=$1
 MINUTES=${2:-10}
 CLASS=${CLASSES[$TARGET]}
+# coverage feedback from the project's classes, plus the library that parses the input where there is one
+INSTRUMENT='org.taylormlp.**'
+case "$TARGET" in
+  chat-template) INSTRUMENT+=',com.hubspot.jinjava.**' ;;
+  api-request|hf-folder) INSTRUMENT+=',com.fasterxml.jackson.**' ;;
+esac
 mkdir -p target/fuzz
 LOG=target/fuzz/$TARGET.log
 [[ "${SKIP_COMPILE:-}" == 1 ]] || mvn -B -q test-compile
 # surefire:test runs the default execution only (not the vector-width re-runs); one fork, no reuse
 JAZZER_FUZZ=1 mvn -B surefire:test -Dtest="$CLASS" -Dsurefire.failIfNoSpecifiedTests=false \
-  -Djazzer.max_duration="${MINUTES}m" -Djazzer.keep_going="${KEEP_GOING:-50}" -Djazzer.instrument='org.taylormlp.**' \
+  -Djazzer.max_duration="${MINUTES}m" -Djazzer.keep_going="${KEEP_GOING:-50}" -Djazzer.instrument="$INSTRUMENT" \
   -Dfuzz.argLine="-Xmx1g -XX:+EnableDynamicAgentLoading -Djdk.attach.allowAttachSelf=true -Dtaylormlp.warmupMillis=0" \
   > "$LOG" 2>&1 || true
 OUT=$(ls -t target/surefire-reports/"$CLASS"-output.txt 2>/dev/null | head -1 || true)

@@ -88,18 +88,30 @@ public final class FuzzHarness {
     private record Outcome(long millis, long allocated, AssertionError finding) {}
 
     /** Inputs run on this thread, so that one that never returns is reported instead of stalling the campaign. */
-    private static final java.util.concurrent.ExecutorService WORKER = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "fuzz-input");
-        t.setDaemon(true);
-        return t;
-    });
+    private static java.util.concurrent.ExecutorService worker = newWorker();
+
+    private static java.util.concurrent.ExecutorService newWorker() {
+        return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "fuzz-input");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Abandons the worker (still busy with an input whose caller gave up) so that the next input starts at once. */
+    private static synchronized void abandonWorker() {
+        worker.shutdownNow();
+        worker = newWorker();
+    }
 
     /** An input still running after this long is a hang even if it would end some day. */
     static final long STUCK_MILLIS = 15 * HANG_MILLIS;
 
     private static Outcome once(int length, Body body, Class<? extends Throwable> alsoTyped) {
         Path dir = scratch();
-        java.util.concurrent.Future<Outcome> f = WORKER.submit(() -> {
+        java.util.concurrent.Future<Outcome> f;
+        synchronized (FuzzHarness.class) {
+            f = worker.submit(() -> {
             long tid = Thread.currentThread().threadId();
             long a0 = THREADS.getThreadAllocatedBytes(tid);
             long t0 = System.nanoTime();
@@ -116,12 +128,17 @@ public final class FuzzHarness {
             long millis = (System.nanoTime() - t0) / 1_000_000;
             return new Outcome(millis, THREADS.getThreadAllocatedBytes(tid) - a0, finding);
         });
+        }
         try {
             return f.get(STUCK_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
             f.cancel(true);
+            abandonWorker();
             throw new AssertionError("hang: an input of " + length + " bytes still running after " + STUCK_MILLIS + " ms");
         } catch (InterruptedException e) {
+            // the fuzzer stopped (end of the campaign) while an input ran: leave that input behind
+            f.cancel(true);
+            abandonWorker();
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
         } catch (java.util.concurrent.ExecutionException e) {
