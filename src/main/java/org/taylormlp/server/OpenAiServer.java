@@ -274,12 +274,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void complete(HttpExchange ex, boolean chat, StringBuilder note) throws IOException {
         byte[] body = readBody(ex);
-        JsonNode json;
-        try {
-            json = JSON.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw ApiException.invalid("We could not parse the JSON body of your request: " + e.getOriginalMessage(), null, "invalid_json");
-        }
+        JsonNode json = parseBody(body);
         ApiRequest req = ApiRequest.parse(json, chat, modelId, config.maxTokensLimit());
         long chars = chat ? req.messages().stream().mapToLong(m -> m.content().length()).sum() : req.prompt().length();
         if (chars > (long) maxContext * MAX_CHARS_PER_TOKEN) {
@@ -465,6 +460,18 @@ public final class OpenAiServer implements AutoCloseable {
 
     private static String finishReason(CompletionSession.Result r) {
         return r.finish() == CompletionSession.Finish.STOP ? "stop" : "length";
+    }
+
+    /** A request body as JSON; a body that is not JSON is a 400 {@code invalid_json}. */
+    static JsonNode parseBody(byte[] body) {
+        try {
+            return JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid("We could not parse the JSON body of your request: " + e.getOriginalMessage(), null, "invalid_json");
+        } catch (IOException e) {
+            // e.g. CharConversionException: bytes that Jackson's encoding detection takes for broken UTF-32
+            throw ApiException.invalid("We could not parse the JSON body of your request: " + e.getMessage(), null, "invalid_json");
+        }
     }
 
     private static ApiException asApiException(Throwable t) {

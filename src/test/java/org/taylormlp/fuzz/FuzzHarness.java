@@ -18,12 +18,13 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>any throwable other than the project's typed errors ({@link TaylorMlpException} and its subclasses such as
  *       {@code ModelFormatException}; a target may accept one more type, e.g. the server's {@code ApiException});</li>
- *   <li>a hang: more than {@value #HANG_MILLIS} ms for one input (measured again once when the first run is slow,
- *       so class loading and JIT warm-up of a fresh JVM do not count);</li>
+ *   <li>a hang: more than {@value #HANG_MILLIS} ms for one input, or still running after {@link #STUCK_MILLIS};</li>
  *   <li>allocation beyond a bound tied to the input size: more than {@code fixed + perByte * input.length} bytes
  *       allocated on the fuzzing thread while the input is handled (a 100-byte file claiming 2^40 elements must
  *       fail before it allocates).</li>
  * </ul>
+ * An input over the time or allocation bound is run a second time and judged on that run, so that class loading
+ * and JIT warm-up in a fresh JVM do not count.
  * Every input is written under one scratch folder (per JVM), emptied before each input.
  */
 public final class FuzzHarness {
@@ -73,7 +74,8 @@ public final class FuzzHarness {
      */
     public static void check(String target, byte[] input, Bound bound, Class<? extends Throwable> alsoTyped, Body body) {
         Outcome first = once(input.length, body, alsoTyped);
-        Outcome o = first.millis > HANG_MILLIS ? once(input.length, body, alsoTyped) : first;
+        boolean again = first.finding == null && (first.millis > HANG_MILLIS || first.allocated > bound.of(input.length));
+        Outcome o = again ? once(input.length, body, alsoTyped) : first; // class loading and JIT of a fresh JVM do not count
         if (o.finding != null) throw o.finding;
         if (o.millis > HANG_MILLIS) {
             throw new AssertionError(target + ": hang, " + o.millis + " ms for one input of " + input.length + " bytes "
