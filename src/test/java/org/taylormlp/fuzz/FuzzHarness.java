@@ -18,7 +18,9 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>any throwable other than the project's typed errors ({@link TaylorMlpException} and its subclasses such as
  *       {@code ModelFormatException}; a target may accept one more type, e.g. the server's {@code ApiException});</li>
- *   <li>a hang: more than {@value #HANG_MILLIS} ms for one input, or still running after {@link #STUCK_MILLIS};</li>
+ *   <li>a hang: more than {@value #HANG_MILLIS} ms of CPU time for one input (CPU time, not wall time, so that a
+ *       loaded machine does not make a slow input look like a hang), or still running after {@link #STUCK_MILLIS}
+ *       ms of wall time;</li>
  *   <li>allocation beyond a bound tied to the input size: more than {@code fixed + perByte * input.length} bytes
  *       allocated on the fuzzing thread while the input is handled (a 100-byte file claiming 2^40 elements must
  *       fail before it allocates).</li>
@@ -78,7 +80,7 @@ public final class FuzzHarness {
         Outcome o = again ? once(input.length, body, alsoTyped) : first; // class loading and JIT of a fresh JVM do not count
         if (o.finding != null) throw o.finding;
         if (o.millis > HANG_MILLIS) {
-            throw new AssertionError(target + ": hang, " + o.millis + " ms for one input of " + input.length + " bytes "
+            throw new AssertionError(target + ": hang, " + o.millis + " ms of CPU time for one input of " + input.length + " bytes "
                     + "(twice: " + first.millis + " ms first)" + preview(input));
         }
         if (o.allocated > bound.of(input.length)) {
@@ -116,7 +118,7 @@ public final class FuzzHarness {
             f = worker.submit(() -> {
             long tid = Thread.currentThread().threadId();
             long a0 = THREADS.getThreadAllocatedBytes(tid);
-            long t0 = System.nanoTime();
+            long t0 = THREADS.getThreadCpuTime(tid);
             AssertionError finding = null;
             try {
                 body.run(dir);
@@ -127,7 +129,7 @@ public final class FuzzHarness {
                     finding = new AssertionError("untyped " + t.getClass().getName() + ": " + t.getMessage(), t);
                 }
             }
-            long millis = (System.nanoTime() - t0) / 1_000_000;
+            long millis = (THREADS.getThreadCpuTime(tid) - t0) / 1_000_000;
             return new Outcome(millis, THREADS.getThreadAllocatedBytes(tid) - a0, finding);
         });
         }
