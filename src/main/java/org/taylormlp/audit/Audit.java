@@ -14,7 +14,6 @@ import org.taylormlp.taylor.ReleaseReader;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -132,8 +131,8 @@ public final class Audit {
                 root.set("attacks", sections);
                 Path pj = outDir.resolve("report.json"), pm = outDir.resolve("report.md");
                 try {
-                    Files.writeString(pj, JSON.writeValueAsString(root) + "\n", StandardCharsets.UTF_8);
-                    Files.writeString(pm, header(root, ctx) + md, StandardCharsets.UTF_8);
+                    org.taylormlp.format.AtomicFiles.writeString(pj, JSON.writeValueAsString(root) + "\n");
+                    org.taylormlp.format.AtomicFiles.writeString(pm, header(root, ctx) + md);
                 } catch (IOException e) {
                     throw new TaylorMlpException("cannot write the report to " + outDir + ": " + e.getMessage(), e);
                 }

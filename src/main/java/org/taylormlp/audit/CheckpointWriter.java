@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.convert.Vocabulary;
+import org.taylormlp.format.AtomicFiles;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.format.gguf.GgufType;
 import org.taylormlp.format.gguf.GgufWriter;
@@ -18,7 +19,6 @@ import org.taylormlp.tensor.Tensor;
 import org.taylormlp.tokenizer.ScoreBpeTokenizer;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -177,11 +177,11 @@ final class CheckpointWriter {
             throw new ModelFormatException(releasePath, "release embeds no config.json/tokenizer.json for its HF source");
         }
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("config.json"), config, StandardCharsets.UTF_8);
-        Files.writeString(dir.resolve("tokenizer.json"), tokJson, StandardCharsets.UTF_8);
+        AtomicFiles.writeString(dir.resolve("config.json"), config);
+        AtomicFiles.writeString(dir.resolve("tokenizer.json"), tokJson);
         for (String f : List.of("tokenizer_config.json", "generation_config.json")) {
             JsonNode v = tok.get(f.replace('.', '_'));
-            if (v != null && v.isTextual()) Files.writeString(dir.resolve(f), v.asText(), StandardCharsets.UTF_8);
+            if (v != null && v.isTextual()) AtomicFiles.writeString(dir.resolve(f), v.asText());
         }
         SafetensorsWriter w = new SafetensorsWriter();
         w.putMetadata("format", "pt");

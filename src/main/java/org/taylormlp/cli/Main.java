@@ -39,7 +39,13 @@ public final class Main implements Runnable {
             }
             throw ex;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (InternalError e) {
+            if (!org.taylormlp.format.MappedFault.is(e)) throw e;
+            System.err.println("error: " + org.taylormlp.format.MappedFault.message(e));
+            return 1;
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -84,7 +84,7 @@ public final class Charts {
 
     private static void save(org.knowm.xchart.internal.chartpart.Chart<?, ?> c, Path png) {
         try {
-            BitmapEncoder.saveBitmap(c, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+            org.taylormlp.format.AtomicFiles.writeBytes(png, BitmapEncoder.getBitmapBytes(c, BitmapEncoder.BitmapFormat.PNG));
         } catch (IOException e) {
             throw new TaylorMlpException("cannot write " + png + ": " + e.getMessage(), e);
         }

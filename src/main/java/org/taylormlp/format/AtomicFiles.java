@@ -99,4 +99,15 @@ public final class AtomicFiles {
             writeFully(ch, zeros);
         }
     }
+
+    /** {@link #write} of a UTF-8 text file. */
+    public static void writeString(Path target, String text) throws IOException {
+        byte[] b = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        write(target, ch -> writeFully(ch, ByteBuffer.wrap(b)));
+    }
+
+    /** {@link #write} of a file whose content is {@code bytes}. */
+    public static void writeBytes(Path target, byte[] bytes) throws IOException {
+        write(target, ch -> writeFully(ch, ByteBuffer.wrap(bytes)));
+    }
 }

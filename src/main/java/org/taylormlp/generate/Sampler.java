@@ -34,13 +34,35 @@ public final class Sampler {
 
     public boolean isGreedy() { return temperature == 0f; }
 
+    /** A NaN or infinite logit: the model's arithmetic broke down (typically NaN/Inf weights). */
+    public static final class NonFiniteLogitException extends TaylorMlpException {
+        public NonFiniteLogitException(String message) { super(message); }
+    }
+
+    /** Throws {@link NonFiniteLogitException} naming the first non-finite logit among the first {@code n}. */
+    public static void checkFinite(float[] logits, int n) {
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(logits[i])) {
+                throw new NonFiniteLogitException("the model produced a non-finite logit (" + logits[i] + " for token id "
+                        + i + "); its weights are likely damaged (NaN or Inf values)");
+            }
+        }
+    }
+
     public static int argmax(float[] logits, int n) {
         int best = 0;
         for (int i = 1; i < n; i++) if (logits[i] > logits[best]) best = i;
         return best;
     }
 
+    /**
+     * The next token.
+     *
+     * @throws NonFiniteLogitException if a logit is NaN or infinite (damaged weights, e.g. NaN/Inf in a model file):
+     *                                 sampling from such logits would print garbage instead of failing
+     */
     public int sample(float[] logits, int n) {
+        checkFinite(logits, n);
         if (temperature == 0f) return argmax(logits, n);
         if (probs.length < n) {
             probs = new float[n];

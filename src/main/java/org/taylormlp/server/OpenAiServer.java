@@ -274,12 +274,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void complete(HttpExchange ex, boolean chat, StringBuilder note) throws IOException {
         byte[] body = readBody(ex);
-        JsonNode json;
-        try {
-            json = JSON.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw ApiException.invalid("We could not parse the JSON body of your request: " + e.getOriginalMessage(), null, "invalid_json");
-        }
+        JsonNode json = parseBody(body);
         ApiRequest req = ApiRequest.parse(json, chat, modelId, config.maxTokensLimit());
         long chars = chat ? req.messages().stream().mapToLong(m -> m.content().length()).sum() : req.prompt().length();
         if (chars > (long) maxContext * MAX_CHARS_PER_TOKEN) {
@@ -467,8 +462,26 @@ public final class OpenAiServer implements AutoCloseable {
         return r.finish() == CompletionSession.Finish.STOP ? "stop" : "length";
     }
 
+    /** A request body as JSON; a body that is not JSON is a 400 {@code invalid_json}. */
+    static JsonNode parseBody(byte[] body) {
+        try {
+            return JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid("We could not parse the JSON body of your request: " + e.getOriginalMessage(), null, "invalid_json");
+        } catch (IOException e) {
+            // e.g. CharConversionException: bytes that Jackson's encoding detection takes for broken UTF-32
+            throw ApiException.invalid("We could not parse the JSON body of your request: " + e.getMessage(), null, "invalid_json");
+        }
+    }
+
     private static ApiException asApiException(Throwable t) {
         if (t instanceof ApiException a) return a;
+        if (t instanceof org.taylormlp.generate.Sampler.NonFiniteLogitException) {
+            return new ApiException(500, "server_error", "Generation failed: " + t.getMessage(), null, "model_error");
+        }
+        if (org.taylormlp.format.MappedFault.is(t)) {
+            return new ApiException(500, "server_error", "Generation failed: " + org.taylormlp.format.MappedFault.message(t), null, "model_error");
+        }
         if (t instanceof TaylorMlpException) return ApiException.invalid(t.getMessage(), null);
         return new ApiException(500, "server_error", "Generation failed: " + t, null, null);
     }

@@ -300,7 +300,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
                 } else if (unk >= 0) {
                     out.add(unk);
                 } else {
-                    throw new IllegalStateException("cannot encode byte 0x"
+                    throw new org.taylormlp.TaylorMlpException("cannot encode byte 0x"
                             + Integer.toHexString(GptByteMap.byteOf(piece.charAt(c)))
                             + ": the vocabulary has no token for it and no unknown token");
                 }

@@ -292,7 +292,7 @@ public final class ScoreBpeTokenizer implements Tokenizer {
                     out.add(unk);
                     break; // one <unk> per unknown symbol, as SentencePiece does
                 } else {
-                    throw new IllegalStateException("cannot encode '" + piece
+                    throw new org.taylormlp.TaylorMlpException("cannot encode '" + piece
                             + "': the vocabulary has neither the piece, byte tokens nor an unknown token");
                 }
             }

@@ -188,6 +188,6 @@ class ByteLevelBpeTokenizerTest {
         // a vocabulary without single-byte tokens cannot encode everything
         ByteLevelBpeTokenizer tiny = ByteLevelBpeTokenizer.fromVocab(new String[] {"a"}, new String[0], null, -1, -1, null);
         assertThat(tiny.encode("aa", false)).containsExactly(0, 0);
-        assertThatThrownBy(() -> tiny.encode("b", false)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> tiny.encode("b", false)).isInstanceOf(org.taylormlp.TaylorMlpException.class).hasMessageContaining("cannot encode byte");
     }
 }

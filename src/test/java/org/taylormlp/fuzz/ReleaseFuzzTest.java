@@ -1,0 +1,24 @@
+package org.taylormlp.fuzz;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.taylormlp.app.Engine;
+import org.taylormlp.model.Model;
+import org.taylormlp.model.ModelLoader;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Release files (safetensors with taylor metadata): loaded as the CLI does, Taylor blocks built, two tokens run. */
+class ReleaseFuzzTest {
+    @FuzzTest
+    void fuzz(byte[] in) {
+        Engine.ensureWired();
+        FuzzHarness.check("release", in, FuzzHarness.READER, null, dir -> {
+            Path p = dir.resolve("release.safetensors");
+            Files.write(p, in);
+            try (Model m = ModelLoader.load(p)) {
+                Exercise.model(m);
+            }
+        });
+    }
+}
