@@ -1,0 +1,60 @@
+package org.taylormlp.trace;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.taylormlp.app.Engine;
+import org.taylormlp.app.ModelStore;
+import org.taylormlp.app.SyntheticModels;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The fingerprint's attack suite (docs/SECURITY.md, "Fingerprinted releases"): for each model, releases for two of
+ * 16 recipients, suspects (a)-(g) derived from them, every suspect traced against all 16. Targets: the source's
+ * z ≥ 10 in (a)-(f) (both colluders in (e)), no other recipient ≥ 5 anywhere, no verdict for the unmarked original
+ * or for 100 copies marked for recipients outside the list, and a z of non-sources with mean ≈ 0 and sd ≈ 1
+ * over 100 random recipient IDs.
+ */
+class TraceMatrixTest {
+    /**
+     * The tiny synthetic models have 0.3-0.6 M marked weights against stories15M's 6 M, and z grows with √n, so
+     * they are marked at 4x the default strength to keep the Q4_0 copy above the threshold (stories15M runs at the
+     * default).
+     */
+    static final double SYNTHETIC_STRENGTH = 4 * Mark.DEFAULT_STRENGTH;
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @EnumSource(SyntheticModels.Family.class)
+    void syntheticFamilies(SyntheticModels.Family family) throws Exception {
+        Path gguf = dir.resolve(family + ".gguf");
+        SyntheticModels.write(SyntheticModels.tiny(family), "gguf", gguf, Long.MAX_VALUE);
+        try (Engine orig = Engine.open(gguf, null, 1, 256)) {
+            var m = orig.model();
+            AttackMatrix mx = new AttackMatrix();
+            mx.run(orig, "radius:0.9", 48, 2048, SYNTHETIC_STRENGTH, dir);
+            double maxOther = mx.otherRecipients(m, SYNTHETIC_STRENGTH, 100);
+            System.out.println(mx.table(family + " (tiny synthetic), strength " + SYNTHETIC_STRENGTH));
+            mx.assertTargets();
+            assertThat(maxOther).as("(g) 100 copies for other recipients: no verdict, max z").isLessThan(5);
+        }
+    }
+
+    @Test
+    void stories15M() throws Exception {
+        ModelStore.Located s = ModelStore.stories15M(null);
+        try (Engine orig = Engine.open(s.model(), s.tokenizer(), 2, 512)) {
+            AttackMatrix mx = new AttackMatrix();
+            mx.run(orig, org.taylormlp.taylor.Protection.DEFAULT_RULE, org.taylormlp.taylor.Protection.DEFAULT_ORDER, 1024,
+                    Mark.DEFAULT_STRENGTH, dir);
+            System.out.println(mx.table("stories15M, default preset, strength " + Mark.DEFAULT_STRENGTH));
+            mx.assertTargets();
+        }
+    }
+}
