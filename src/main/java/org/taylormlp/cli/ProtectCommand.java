@@ -60,16 +60,42 @@ public final class ProtectCommand implements Runnable {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "RELEASE", description = "release file to write (.safetensors)")
     Path out;
 
+    // --- per-recipient fingerprint (org.taylormlp.trace.Mark) ---
+    @Option(names = "--owner-key", paramLabel = "FILE", description = "owner key written by `taylormlp keygen`; with --recipient, the weights are marked for that recipient before the Taylor expansion")
+    Path ownerKey;
+
+    @Option(names = "--recipient", paramLabel = "ID", description = "the recipient this copy is issued to (needs --owner-key)")
+    String recipient;
+
+    @Option(names = "--mark-strength", paramLabel = "EPS", description = "relative strength of the recipient's mark: w + EPS*|w|*(+-1) (default: 0.002)")
+    Double markStrength;
+
+    /** The model to protect: {@code m} itself, or its copy marked for --recipient. */
+    org.taylormlp.model.Model markedForRecipient(org.taylormlp.model.Model m) {
+        if (recipient == null && ownerKey == null) {
+            if (markStrength != null) throw new org.taylormlp.TaylorMlpException("--mark-strength needs --owner-key and --recipient");
+            System.out.println("fingerprint:        none (no --owner-key/--recipient: the release is unmarked)");
+            return m;
+        }
+        if (recipient == null || ownerKey == null) throw new org.taylormlp.TaylorMlpException("--owner-key and --recipient go together");
+        double eps = markStrength != null ? markStrength : org.taylormlp.trace.Mark.DEFAULT_STRENGTH;
+        org.taylormlp.keys.OwnerKey key = org.taylormlp.keys.OwnerKey.read(ownerKey);
+        org.taylormlp.model.Model marked = org.taylormlp.trace.Mark.of(key.fingerprintSecret(), recipient).apply(m, eps);
+        System.out.printf("fingerprint:        marked for recipient '%s' (relative strength %.3g)%n", recipient, eps);
+        return marked;
+    }
+
     @Override
     public void run() {
         DType td = DType.parse(thetaDtype);
         try (Engine e = opts.open(WeightLoading.MMAP)) {
+            org.taylormlp.model.Model src = markedForRecipient(e.model());
             CalibrationStats stats = calib.file != null ? CalibrationFile.load(calib.file)
                     : CalibrateCommand.calibrate(e, calib.text, maxTokens);
             Protector.Options po = new Protector.Options(clamp != null ? clamp : Protection.autoClamp(e.model().config().activation()), !hideZ0, td);
             Protection.Result r;
             try (Progress bar = Progress.start("protect", e.model().config().nLayers())) {
-                r = Protection.run(e.model(), e.transformer().weightBytesPerToken(), stats, select, order, targetSlowdown, po, out, l -> bar.stepTo(l + 1L));
+                r = Protection.run(src, e.transformer().weightBytesPerToken(), stats, select, order, targetSlowdown, po, out, l -> bar.stepTo(l + 1L));
             }
             System.out.print(r.report());
             if (targetSlowdown != null) {

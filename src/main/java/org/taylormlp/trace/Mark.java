@@ -87,7 +87,28 @@ public final class Mark {
             if (isMarked(e.getKey())) out.put(e.getKey(), marked(e.getValue(), e.getKey(), strength));
         }
         Map<String, Object> md = new LinkedHashMap<>(m.metadata());
+        md.put(org.taylormlp.taylor.ReleaseFormat.EXTRA_METADATA_PREFIX + METADATA_KEY, metadataJson(strength));
         return new Model(m.source(), m.format(), m.config(), out, m.tokenizer(), md, List.of());
+    }
+
+    /** The release metadata record: {@code {"scheme":..., "recipient":..., "strength":...}}. */
+    String metadataJson(double strength) {
+        var o = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        o.put("scheme", SCHEME);
+        o.put("recipient", recipient);
+        o.put("strength", strength);
+        return o.toString();
+    }
+
+    /** The recipient recorded in a release's metadata value (see {@link #METADATA_KEY}), or null. */
+    public static String recipientOf(String metadataValue) {
+        if (metadataValue == null) return null;
+        try {
+            var n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(metadataValue);
+            return n.path("recipient").isTextual() ? n.path("recipient").asText() : null;
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     Tensor marked(Tensor t, String name, double strength) {
