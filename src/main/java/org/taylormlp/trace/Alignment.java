@@ -53,19 +53,25 @@ final class Alignment {
                     + ", heads " + s.nHeads() + "/" + c.nHeads() + ", vocab " + s.vocabSize() + "/" + c.vocabSize()
                     + "): not a copy of this original");
         }
-        float[] eo = floats(orig.require(TensorNames.TOKEN_EMBD)), es = floats(sus.require(TensorNames.TOKEN_EMBD));
-        int d = c.dim(), v = c.vocabSize();
+        int d = c.dim();
+        Tensor teo = orig.require(TensorNames.TOKEN_EMBD), tes = sus.require(TensorNames.TOKEN_EMBD);
+        // rotation test on up to 2,048 evenly spaced embedding rows; Procrustes on up to max(8,192, 8·dim)
+        int[] probe = spaced(c.vocabSize(), 2048);
+        float[] po = rows(teo, probe, d), ps = rows(tes, probe, d);
         double num = 0, den = 0;
-        for (int i = 0; i < eo.length; i++) {
-            double t = es[i] - eo[i];
+        for (int i = 0; i < po.length; i++) {
+            double t = ps[i] - po[i];
             num += t * t;
-            den += (double) eo[i] * eo[i];
+            den += (double) po[i] * po[i];
         }
         double rel = Math.sqrt(num / Math.max(den, Double.MIN_NORMAL));
         if (rel < 0.5) {
             rotation = null;
             embeddingResidual = rel;
         } else {
+            int[] fit = spaced(c.vocabSize(), Math.max(8192, 8 * d));
+            float[] eo = rows(teo, fit, d), es = rows(tes, fit, d);
+            int v = fit.length;
             double[] m = new double[d * d]; // E_oᵀ E_s
             IntStream.range(0, d).parallel().forEach(a -> {
                 for (int t = 0; t < v; t++) {
@@ -76,8 +82,10 @@ final class Alignment {
                 }
             });
             rotation = polar(m, d);
-            double r2 = 0;
-            for (int t = 0; t < v; t++) {
+            // residual on at most 4,096 evenly spaced rows (the full product costs vocab·dim² again)
+            double r2 = 0, den2 = 0;
+            for (int t = 0; t < v; t += Math.max(1, v / 2048)) {
+                for (int b = 0; b < d; b++) den2 += (double) eo[t * d + b] * eo[t * d + b];
                 for (int b = 0; b < d; b++) {
                     double y = 0;
                     for (int a = 0; a < d; a++) y += eo[t * d + a] * rotation[a * d + b];
@@ -85,8 +93,25 @@ final class Alignment {
                     r2 += e * e;
                 }
             }
-            embeddingResidual = Math.sqrt(r2 / Math.max(den, Double.MIN_NORMAL));
+            embeddingResidual = Math.sqrt(r2 / Math.max(den2, Double.MIN_NORMAL));
         }
+    }
+
+    /** min(n, k) indices spread evenly over [0, n). */
+    private static int[] spaced(int n, int k) {
+        int m = Math.min(n, k);
+        int[] out = new int[m];
+        for (int i = 0; i < m; i++) out[i] = (int) ((long) i * n / m);
+        return out;
+    }
+
+    private static float[] rows(Tensor t, int[] idx, int d) {
+        float[] out = new float[idx.length * d], row = new float[d];
+        for (int i = 0; i < idx.length; i++) {
+            t.readRow(idx[i], row);
+            System.arraycopy(row, 0, out, i * d, d);
+        }
+        return out;
     }
 
     /** One layer's marked matrices: original and aligned suspect, row-major, in the original's basis and order. */
