@@ -61,6 +61,10 @@ final class AttackMatrix {
     }
 
     final List<Row> rows = new ArrayList<>();
+    /** Attacks whose source need not reach z >= 10 (only: no false verdict, others < 5). */
+    final java.util.Set<String> untraceable = new java.util.HashSet<>();
+    /** Run only (a), (b), (c) and (f) (and (g)'s unmarked copies): the cheap subset. */
+    boolean light;
     final Map<String, Object> notes = new LinkedHashMap<>();
 
     /**
@@ -106,6 +110,12 @@ final class AttackMatrix {
                 }
                 java.nio.file.Files.delete(p);
             }
+            if (light) {
+                rows.add(new Row("(f) recovered + noise 10x mark", src, Tracer.trace(om, noisy(rec, 10 * strength, 0xf00d), SECRET, RECIPIENTS,
+                        Tracer.DEFAULT_THRESHOLD)));
+                addUnmarked(om, dir);
+                return;
+            }
             // (d) re-based: function unchanged
             Model reb = Rebase.apply(rec, 0xd0d0);
             int[][] g1 = greedy(rec, orig), g2 = greedy(reb, orig);
@@ -123,7 +133,11 @@ final class AttackMatrix {
             rows.add(new Row("(f) recovered + noise 10x mark", src, Tracer.trace(om, noisy(rec, 10 * strength, 0xf00d), SECRET, RECIPIENTS,
                     Tracer.DEFAULT_THRESHOLD)));
         }
-        // (g) false positives: the unmarked original, and its Q8_0 copy
+        addUnmarked(om, dir);
+    }
+
+    /** (g) false positives: the unmarked original, and its Q8_0 copy. */
+    void addUnmarked(Model om, Path dir) throws Exception {
         rows.add(new Row("(g) unmarked original", List.of(), Tracer.trace(om, om, SECRET, RECIPIENTS, Tracer.DEFAULT_THRESHOLD)));
         Path q = dir.resolve("orig-q8.gguf");
         ModelWriters.writeGguf(om, DType.Q8_0, q);
@@ -156,6 +170,8 @@ final class AttackMatrix {
         for (Row r : rows) {
             if (r.sources().isEmpty()) {
                 assertThat(r.result().verdict()).as(r.attack()).isNull();
+            } else if (untraceable.contains(r.attack())) {
+                assertThat(r.result().named()).as(r.attack() + ": named").isSubsetOf(r.sources());
             } else {
                 assertThat(r.minSourceZ()).as(r.attack() + ": z of the source").isGreaterThanOrEqualTo(10);
                 assertThat(r.result().named()).as(r.attack() + ": named").containsExactlyInAnyOrderElementsOf(r.sources());

@@ -75,6 +75,17 @@ class TraceCommandTest {
         assertThat(o.exit()).as(o.err()).isZero();
         assertThat(new ObjectMapper().readTree(o.out()).get("verdict").isNull()).isTrue();
 
+        // audit --owner-key: the recovered weights still carry the release's own recipient
+        Path auditDir = dir.resolve("audit");
+        Run a = run("audit", rel.toString(), "--original", model.toString(), "--owner-key", key.toString(), "--attacks", "zero_query",
+                "--out", auditDir.toString(), "-t", "1");
+        assertThat(a.exit()).as(a.err()).isZero();
+        assertThat(a.out()).contains("still carry the fingerprint of recipient 'alice'");
+        JsonNode fp = new ObjectMapper().readTree(auditDir.resolve("report.json").toFile()).get("fingerprint");
+        assertThat(fp.get("recipient").asText()).isEqualTo("alice");
+        assertThat(fp.get("z").asDouble()).isGreaterThanOrEqualTo(10);
+        assertThat(fp.get("control_max_abs_z").asDouble()).isLessThan(5);
+
         // a wrong owner key names nobody
         Path other = dir.resolve("other.key");
         OwnerKey.generate().write(other);
