@@ -21,11 +21,11 @@ import java.util.Set;
  */
 public final class Mark {
     /**
-     * Default relative strength. Chosen on stories15M (docs/SECURITY.md, "Fingerprinted releases"): the largest
-     * power of two below which a marked default-preset release still agrees with the unmarked one on
-     * ≥ 99.99 % of teacher-forced held-out tokens with identical greedy continuations.
+     * Default relative strength (docs/SECURITY.md, "Choosing the strength"): at 0.002 stories15M's teacher-forced
+     * argmax agreement with the unmarked model was 99.68 %; flips scale linearly with the strength, so 1e-4 is
+     * the largest round value expected to keep ≥ 99.99 %. Q4_0 copies need about 4e-4 or more to be traced.
      */
-    public static final double DEFAULT_STRENGTH = 2e-3;
+    public static final double DEFAULT_STRENGTH = 1e-4;
     /** Name of the scheme (recorded in a release's metadata). */
     public static final String SCHEME = "taylormlp-mark-v1";
     /** Release metadata key holding {@code {"scheme", "recipient", "strength"}}. */
