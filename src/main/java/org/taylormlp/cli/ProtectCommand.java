@@ -67,7 +67,7 @@ public final class ProtectCommand implements Runnable {
     @Option(names = "--recipient", paramLabel = "ID", description = "the recipient this copy is issued to (needs --owner-key)")
     String recipient;
 
-    @Option(names = "--mark-strength", paramLabel = "EPS", description = "relative strength of the recipient's mark: w + EPS*|w|*(+-1) (default: 1e-4; 2e-3 survives 4-bit quantization but costs fidelity, see docs/SECURITY.md)")
+    @Option(names = "--mark-strength", paramLabel = "EPS", description = "relative strength of the recipient's mark: w + EPS*|w|*(+-1) (default: 5e-5; 2e-3 survives 4-bit quantization but costs fidelity, see docs/SECURITY.md)")
     Double markStrength;
 
     /** The model to protect: {@code m} itself, or its copy marked for --recipient. */
