@@ -50,6 +50,9 @@ public final class AuditCommand implements Runnable {
     @Option(names = "--skip-learning", description = "skip the (slow) learning-based attack")
     boolean skipLearning;
 
+    @Option(names = "--owner-key", paramLabel = "FILE", description = "owner key: also check that the recovered weights still carry the release's recipient fingerprint (needs --original)")
+    Path ownerKey;
+
     @Override
     public void run() {
         if (threads < 1 || threads > 1024) throw new IllegalArgumentException("--threads must be between 1 and 1024, got " + threads);
@@ -64,7 +67,9 @@ public final class AuditCommand implements Runnable {
         if (skipLearning) run.remove("learning");
         AuditOptions opt = new AuditOptions(ts, d.learnBudgets(), learnTokens, learnSteps, d.learnBatch(), evalTokens, d.greedyPrompts(),
                 d.greedyTokens(), d.speedTokens(), d.sampleTokens(), java.util.Set.copyOf(run), d.seed());
+        if (ownerKey != null && original == null) throw new IllegalArgumentException("--owner-key needs --original (tracing compares with the unmarked original)");
         Audit.Result r = Audit.run(release, original, tokenizer, text, out, threads, opt, System.err);
+        if (ownerKey != null) AuditFingerprint.report(release, original, tokenizer, ownerKey, r);
         System.out.printf("wrote %s and %s%n", r.reportMd(), r.reportJson());
         for (String k : Audit.STABLE_KEYS) {
             if (r.json().has(k)) System.out.printf("  %-28s %s%n", k, r.json().get(k));

@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
         description = "Release LLMs as Taylor-series parameters (TaylorMLP) and run them on the CPU.",
         subcommands = {GenerateCommand.class, ChatCommand.class, ServeCommand.class, InspectCommand.class,
                 ConvertCommand.class, SynthCommand.class, CalibrateCommand.class, ProtectCommand.class, EvalCommand.class,
-                DemoCommand.class, AuditCommand.class, BenchCommand.class, KeygenCommand.class, VerifyCommand.class})
+                DemoCommand.class, AuditCommand.class, BenchCommand.class, KeygenCommand.class, VerifyCommand.class,
+                TraceCommand.class})
 public final class Main implements Runnable {
     public static final String VERSION = org.taylormlp.Version.VERSION;
 

@@ -62,16 +62,22 @@ public final class ProtectCommand implements Runnable {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "RELEASE", description = "release file to write (.safetensors)")
     Path out;
 
-    @Option(names = "--owner-key", paramLabel = "KEY", description = "owner key (keygen --out): sign the release for --recipient")
+    @Option(names = "--owner-key", paramLabel = "KEY", description = {"owner key (keygen --out): sign the release for --recipient",
+            "and mark its weights for that recipient before the Taylor expansion"})
     Path ownerKey;
 
     @Option(names = "--recipient", paramLabel = "ID", description = "who this copy is issued to (recorded in the signed metadata; needs --owner-key)")
     String recipient;
 
+    @Option(names = "--mark-strength", paramLabel = "EPS", description = {"relative strength of the recipient's mark: w + EPS*|w|*(+-1)",
+            "(default: 5e-5; 2e-3 survives 4-bit quantization but costs fidelity, see docs/SECURITY.md)"})
+    Double markStrength;
+
     /** The owner key and recipient from --owner-key/--recipient, or null for an unsigned release (said on stderr). */
     Protector.Signing signing() {
         if (ownerKey == null && recipient == null) {
-            System.err.println("note: no --owner-key: the release is unsigned and not issued to a recipient (it still carries digests)");
+            if (markStrength != null) throw new IllegalArgumentException("--mark-strength needs --owner-key and --recipient");
+            System.err.println("note: no --owner-key: the release is unsigned, unmarked and not issued to a recipient (it still carries digests)");
             return null;
         }
         if (ownerKey == null) throw new IllegalArgumentException("--recipient needs --owner-key");
@@ -80,17 +86,27 @@ public final class ProtectCommand implements Runnable {
         return new Protector.Signing(OwnerKey.read(ownerKey), recipient);
     }
 
+    /** The model to protect: {@code m} itself, or (signed releases) its copy marked for the recipient. */
+    org.taylormlp.model.Model markedForRecipient(org.taylormlp.model.Model m, Protector.Signing signing) {
+        if (signing == null) return m;
+        double eps = markStrength != null ? markStrength : org.taylormlp.trace.Mark.DEFAULT_STRENGTH;
+        org.taylormlp.model.Model marked = org.taylormlp.trace.Mark.of(signing.key().fingerprintSecret(), signing.recipient()).apply(m, eps);
+        System.out.printf("fingerprint:        marked for recipient '%s' (relative strength %.3g)%n", signing.recipient(), eps);
+        return marked;
+    }
+
     @Override
     public void run() {
         DType td = DType.parse(thetaDtype);
         Protector.Signing signing = signing();
         try (Engine e = opts.open(WeightLoading.MMAP)) {
+            org.taylormlp.model.Model src = markedForRecipient(e.model(), signing);
             CalibrationStats stats = calib.file != null ? CalibrationFile.load(calib.file)
                     : CalibrateCommand.calibrate(e, calib.text, maxTokens);
             Protector.Options po = new Protector.Options(clamp != null ? clamp : Protection.autoClamp(e.model().config().activation()), !hideZ0, td);
             Protection.Result r;
             try (Progress bar = Progress.start("protect", e.model().config().nLayers())) {
-                r = Protection.run(e.model(), e.transformer().weightBytesPerToken(), stats, select, order, targetSlowdown, po, out, l -> bar.stepTo(l + 1L), signing);
+                r = Protection.run(src, e.transformer().weightBytesPerToken(), stats, select, order, targetSlowdown, po, out, l -> bar.stepTo(l + 1L), signing);
             }
             System.out.print(r.report());
             if (targetSlowdown != null) {

@@ -99,6 +99,12 @@ public final class Protector {
         w.putMetadata(ReleaseFormat.KEY_TOKENIZER, ReleaseTokenizer.toJson(src));
         w.putMetadata(ReleaseFormat.KEY_SOURCE_SHA256, sha256(src.source()));
         w.putMetadata(ReleaseFormat.KEY_SOURCE_NAME, String.valueOf(src.source().getFileName()));
+        // extra release metadata carried by the model (e.g. the recipient fingerprint record of org.taylormlp.trace.Mark)
+        for (Map.Entry<String, Object> e : src.metadata().entrySet()) {
+            if (e.getKey().startsWith(ReleaseFormat.EXTRA_METADATA_PREFIX)) {
+                w.putMetadata(e.getKey().substring(ReleaseFormat.EXTRA_METADATA_PREFIX.length()), String.valueOf(e.getValue()));
+            }
+        }
 
         ObjectNode taylor = JSON.createObjectNode();
         taylor.put("order", order);

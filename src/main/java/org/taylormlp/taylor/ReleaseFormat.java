@@ -36,6 +36,9 @@ public final class ReleaseFormat {
     /** Model metadata key under which a loaded release exposes its parsed {@link #KEY_TAYLOR} object. */
     public static final String MODEL_METADATA_KEY = "taylormlp.release";
 
+    /** Model metadata keys with this prefix are written into the release's metadata (prefix removed) by the protector. */
+    public static final String EXTRA_METADATA_PREFIX = "release.metadata.";
+
     public static String taylorIn(int layer) { return TensorNames.blk(layer, "taylor_in.weight"); }
     public static String taylorInBias(int layer) { return TensorNames.blk(layer, "taylor_in.bias"); }
     public static String taylorUp(int layer) { return TensorNames.blk(layer, "taylor_up.weight"); }

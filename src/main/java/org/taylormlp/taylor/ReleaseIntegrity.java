@@ -141,12 +141,19 @@ public final class ReleaseIntegrity {
         });
     }
 
-    /** Recipient IDs: 1..256 characters, no control characters, not blank. */
+    /**
+     * Recipient IDs: 1..200 characters, not blank, no comma (trace takes comma-separated lists) and no control
+     * character. The one rule for signing, marking and tracing.
+     */
     public static void checkRecipient(String recipient) {
         if (recipient == null || recipient.isBlank()) throw new TaylorMlpException("the recipient ID must not be empty");
-        if (recipient.length() > 256) throw new TaylorMlpException("the recipient ID is longer than 256 characters");
-        if (recipient.chars().anyMatch(Character::isISOControl)) {
-            throw new TaylorMlpException("the recipient ID must not contain control characters");
+        if (recipient.length() > 200) throw new TaylorMlpException("the recipient ID is longer than 200 characters");
+        for (int i = 0; i < recipient.length(); i++) {
+            char ch = recipient.charAt(i);
+            if (ch == ',' || Character.isISOControl(ch)) {
+                throw new TaylorMlpException("the recipient ID '" + recipient.replaceAll("\\p{Cntrl}", "?")
+                        + "' contains a comma or a control character");
+            }
         }
     }
 
