@@ -38,8 +38,7 @@ import java.util.Set;
  * original's greedy tokens, whether z0 is published or hidden. Checked independently of the audit's own scoring.
  */
 class AuditStoriesTest {
-    static final Path MODEL = TestFiles.model("stories260K/stories260K.bin");
-    static final Path TEXT = TestFiles.data("tinystories/tinystories_validation_head.txt");
+    static Path MODEL, TEXT;
     static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -48,6 +47,8 @@ class AuditStoriesTest {
 
     @BeforeAll
     static void releases() {
+        MODEL = TestFiles.model("stories260K/stories260K.bin"); // skips the class, naming the asset, without ../shared
+        TEXT = TestFiles.data("tinystories/tinystories_validation_head.txt");
         Engine.ensureWired();
         try (Engine e = Engine.open(MODEL, null, 2, 512)) {
             List<int[]> seqs = TextData.encode(e.model().tokenizer(), TextData.paragraphs(TEXT), 3000, 512);

@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** {@code taylormlp chat} driven through {@link Main#execute} with stdin, stdout and stderr replaced. */
 @Timeout(120)
 class ChatCommandTest {
-    static final String MODEL = TestFiles.model("stories260K/stories260K.bin").toString();
+    static final String MODEL = TestFiles.smallModel().toString();
 
     record Run(int exit, String out, String err) {
         List<String> lines() { return out.lines().toList(); }
@@ -53,7 +53,7 @@ class ChatCommandTest {
 
     /** Greedy continuation of {@code text} (BOS + text), as the plain fallback prompts a base model. */
     static String greedy(String text, int n) {
-        try (Engine e = Engine.open(TestFiles.model("stories260K/stories260K.bin"), null, 1, 512)) {
+        try (Engine e = Engine.open(TestFiles.smallModel(), null, 1, 512)) {
             Tokenizer tok = e.model().tokenizer();
             int[] ids = tok.encode(text, true);
             Generator.Result r = new Generator(e.transformer(), tok).generate(ids, n, Sampler.greedy(), null);

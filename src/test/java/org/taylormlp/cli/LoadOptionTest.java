@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** {@code --load} / {@code --no-mmap} on the commands that run a model, through {@link Main#execute}. */
 @Timeout(120)
 class LoadOptionTest {
-    static final String MODEL = TestFiles.model("stories260K/stories260K.bin").toString();
+    static final String MODEL = TestFiles.smallModel().toString();
 
     record Run(int exit, String out, String err) {}
 

@@ -130,7 +130,7 @@ class LoaderBadInputTest {
     void llama2cWithoutTokenizerBin() throws IOException {
         Path p = dir.resolve("alone").resolve("model.bin");
         Files.createDirectories(p.getParent());
-        Files.copy(TestFiles.model("stories260K/stories260K.bin"), p);
+        Files.copy(TestFiles.smallModel(), p);
         assertThatThrownBy(() -> ModelLoader.load(p)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining(p.toString()).hasMessageContaining("missing tokenizer");
         Cli r = cli("convert", p.toString(), "--to", "gguf", "--out", dir.resolve("y.gguf").toString());
@@ -192,7 +192,7 @@ class LoaderBadInputTest {
         Cli r = cli("synth", "--family", "gpt9", "--to", "gguf", "--out", dir.resolve("z.gguf").toString());
         assertThat(r.code).isEqualTo(1);
         assertThat(r.err).contains("unknown family 'gpt9'");
-        Cli q = cli("convert", TestFiles.model("stories260K/stories260K.bin").toString(), "--to", "safetensors",
+        Cli q = cli("convert", TestFiles.smallModel().toString(), "--to", "safetensors",
                 "--dtype", "q8_0", "--out", dir.resolve("st").toString());
         assertThat(q.code).isEqualTo(1);
         assertThat(q.err).contains("safetensors cannot store q8_0");

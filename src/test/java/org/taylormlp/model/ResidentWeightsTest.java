@@ -34,8 +34,14 @@ class ResidentWeightsTest {
 
     Path model(String kind) throws Exception {
         return switch (kind) {
-            case "llama2c" -> TestFiles.model("stories260K/stories260K.bin");
-            case "gguf" -> TestFiles.model("stories260K-gguf/stories260K.gguf");
+            case "llama2c" -> TestFiles.smallModel(); // stories260K, else stories15M
+            case "gguf" -> {
+                // stories260K.gguf from the test assets, else a synthetic Llama GGUF the project writes
+                if (TestFiles.hasAsset("models/stories260K-gguf/stories260K.gguf")) yield TestFiles.model("stories260K-gguf/stories260K.gguf");
+                Path out = dir.resolve("synthetic.gguf");
+                if (!Files.exists(out)) SyntheticModels.write(SyntheticModels.tiny(SyntheticModels.Family.LLAMA), "gguf", out, Long.MAX_VALUE);
+                yield out;
+            }
             case "hf-sharded-untied" -> {
                 Path out = dir.resolve("hf");
                 // small shards: the tensors come from several files

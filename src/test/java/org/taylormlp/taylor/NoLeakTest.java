@@ -32,13 +32,13 @@ class NoLeakTest {
     void protectedWeightsNeverAppearInReleaseBytes() throws Exception {
         Path out = dir.resolve("r.safetensors");
         Selection.Plan plan;
-        try (Engine e = Engine.open(TestFiles.model("stories260K/stories260K.bin"), null, 1, 256)) {
+        try (Engine e = Engine.open(TestFiles.smallModel(), null, 1, 256)) {
             CalibrationStats s = ReleaseFixtures.calibrate(e, 3000);
             plan = ReleaseFixtures.plan(e, s, "paper:50%", 8);
             Protector.protect(e.model(), plan, Protector.Options.defaults(), out, null);
         }
         byte[] release = Files.readAllBytes(out);
-        try (Model orig = ModelLoader.load(TestFiles.model("stories260K/stories260K.bin"))) {
+        try (Model orig = ModelLoader.load(TestFiles.smallModel())) {
             int dim = orig.config().dim(), hidden = orig.config().hiddenDim();
             List<float[]> secrets = new ArrayList<>();
             for (Selection.LayerPlan lp : plan.layers()) {

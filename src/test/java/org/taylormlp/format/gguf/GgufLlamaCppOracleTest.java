@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Opt-in check against llama.cpp itself: stories260K is rewritten by {@link GgufWriter} with every matrix whose
  * rows are whole blocks converted by {@link Quantize}, and llama.cpp (the llama-oracle tool, see
- * {@code ../shared/tools/llama-oracle/README.md}) must load it and greedily produce the same 20 tokens as from the
+ * {@code scripts/llama-oracle/README.md}) must load it and greedily produce the same 20 tokens as from the
  * original F32 file. Uses the llama.cpp oracle installed by {@code scripts/install-oracle.sh} (installed on demand).
  */
 class GgufLlamaCppOracleTest {
@@ -34,7 +34,7 @@ class GgufLlamaCppOracleTest {
     void llamaCppLoadsOurFilesAndAgreesWithTheOriginal(DType dt) throws Exception {
         Path oracle = org.taylormlp.oracle.LlamaOracle.ensureInstalled();
         Path out = dir.resolve("stories260K-" + dt + ".gguf");
-        try (GgufFile f = GgufFile.open(GgufRealFileTest.GGUF)) {
+        try (GgufFile f = GgufFile.open(org.taylormlp.TestFiles.model("stories260K-gguf/stories260K.gguf"))) {
             GgufWriter w = new GgufWriter().putAll(f);
             for (Tensor t : f.tensors()) w.addTensor(t.rank() == 2 && t.cols() % 32 == 0 ? Quantize.quantize(t, dt) : t);
             w.write(out);
