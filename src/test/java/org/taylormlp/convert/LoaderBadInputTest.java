@@ -190,11 +190,11 @@ class LoaderBadInputTest {
             assertThat(r.err).as(String.join(" ", args)).contains("Usage:");
         }
         Cli r = cli("synth", "--family", "gpt9", "--to", "gguf", "--out", dir.resolve("z.gguf").toString());
-        assertThat(r.code).isEqualTo(1);
+        assertThat(r.code).isEqualTo(2); // every invalid argument: 2
         assertThat(r.err).contains("unknown family 'gpt9'");
         Cli q = cli("convert", TestFiles.smallModel().toString(), "--to", "safetensors",
                 "--dtype", "q8_0", "--out", dir.resolve("st").toString());
-        assertThat(q.code).isEqualTo(1);
+        assertThat(q.code).isEqualTo(2);
         assertThat(q.err).contains("safetensors cannot store q8_0");
     }
 

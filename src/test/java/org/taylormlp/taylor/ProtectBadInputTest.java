@@ -70,7 +70,7 @@ class ProtectBadInputTest {
         assertThatThrownBy(() -> Selection.select("paper:9", s, org.taylormlp.model.ModelConfig.Activation.SILU, 4))
                 .isInstanceOf(TaylorMlpException.class).hasMessageContaining("paper:K");
         assertThat(Main.execute("protect", "-m", "nowhere.bin", "--text", "x.txt", "--order", "-3", "-o",
-                dir.resolve("o").toString())).isEqualTo(1);
+                dir.resolve("o").toString())).isEqualTo(2); // an invalid argument, found before the model is read
     }
 
     /** Rewrites the good release with one change and expects a typed error naming the file. */

@@ -42,6 +42,24 @@ final class Reference {
         return json(model).path("text").asText();
     }
 
+    /**
+     * A short children's story written for these tests (no data set): the stand-in for run.c's text where a test only
+     * needs story-like text to tokenize.
+     */
+    static final String STORY = """
+            Once upon a time, there was a little dog named Pip. Pip liked to run in the park with his friend, a girl \
+            called Mia. One day, Mia found a shiny red ball under a big tree. "Look, Pip!" she said. Pip wagged his tail \
+            and barked. They played until the sun went down, and then they walked home, tired and happy.
+            The next morning, it was raining. Mia was sad, but her mom said, "Let's bake cookies!" The kitchen smelled \
+            sweet and warm. Pip sat by the oven and waited. When the cookies were ready, Mia gave one to her mom, one to \
+            her dad, and a tiny piece to Pip. It was the best rainy day ever.
+            """;
+
+    /** run.c's text when the test assets are here, else {@link #STORY}: for tests that only need story-like text. */
+    static String runCTextOrStory(String model, String fileName) {
+        return TestFiles.hasAsset("models/" + model + "/" + fileName) ? runCText(model, fileName) : STORY;
+    }
+
     /** Text the reference C implementation printed, e.g. {@code run_c_t0_n256.txt}. */
     static String runCText(String model, String fileName) {
         return read(TestFiles.model(model + "/" + fileName));
