@@ -107,7 +107,7 @@ class LoaderBadInputTest {
         assertThatThrownBy(() -> ModelLoader.load(p)).isInstanceOf(TaylorMlpException.class)
                 .hasMessageContaining("model.safetensors").hasMessageContaining("unknown dtype 'F8X'");
         Cli r = cli("convert", hf("dtype2").toString(), "--to", "gguf", "--dtype", "q5_k", "--out", dir.resolve("x.gguf").toString());
-        assertThat(r.code).isEqualTo(1);
+        assertThat(r.code).isEqualTo(2); // an invalid argument
         assertThat(r.err).contains("unknown dtype 'q5_k'");
     }
 
