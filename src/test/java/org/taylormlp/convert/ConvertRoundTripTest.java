@@ -82,7 +82,7 @@ class ConvertRoundTripTest {
             assertThat(t.optional("output.weight")).isNull();
             for (Model m : List.of(u, h)) {
                 assertThat(m.config().tiedEmbeddings()).isFalse();
-                assertThat(m.require("output.weight").toFloats()).containsExactly(t.require("token_embd.weight").toFloats());
+                assertThat(m.require("output.weight").toFloats()).isEqualTo(t.require("token_embd.weight").toFloats()); // isEqualTo: linear in 9.8M floats
             }
             assertThat(Files.size(untied)).isGreaterThan(Files.size(tied) + t.require("token_embd.weight").byteSize() - 64);
         }

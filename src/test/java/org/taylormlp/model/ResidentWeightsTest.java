@@ -81,7 +81,7 @@ class ResidentWeightsTest {
             }
             assertThat(copiedCount).isGreaterThan(5);
             if (untied) assertThat(ResidentWeights.placement(copied)).contains("token embeddings stay memory-mapped");
-            assertThat(logits(copied)).containsExactly(logits(mapped));
+            assertThat(logits(copied)).isEqualTo(logits(mapped)); // isEqualTo: Arrays.equals, linear in the 256K logits of stories15M
         }
     }
 
@@ -104,7 +104,7 @@ class ResidentWeightsTest {
             assertThatThrownBy(() -> ResidentWeights.apply(m, WeightLoading.COPY, QUIET, 1000))
                     .isInstanceOf(ResidentWeights.InsufficientMemoryException.class)
                     .hasMessageContaining("bytes available").hasMessageContaining("--load mmap");
-            assertThat(logits(m)).containsExactly(before);
+            assertThat(logits(m)).isEqualTo(before);
         }
     }
 
@@ -162,7 +162,7 @@ class ResidentWeightsTest {
                     assertThat(t.data().isMapped()).as(t.name()).isEqualTo(untied && t.name().equals(TensorNames.TOKEN_EMBD));
                     assertThat(t.data().mismatch(ref.require(t.name()).data())).isEqualTo(-1L);
                 }
-                assertThat(logits(c)).containsExactly(logits(ref));
+                assertThat(logits(c)).isEqualTo(logits(ref));
             }
         }
     }
