@@ -43,7 +43,7 @@ class ReleaseRoundTripTest {
         }
         // the original is gone: the release must be self-contained (weights and tokenizer)
         Files.delete(model);
-        Files.delete(model.resolveSibling("tok512.bin"));
+        Files.delete(model.resolveSibling(TestFiles.smallTokenizer().getFileName()));
         Files.delete(model.getParent());
         assertThat(Files.list(dir).map(p -> p.getFileName().toString()).toList()).containsExactly("release.safetensors");
 
