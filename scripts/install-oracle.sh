@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs ../shared/tools/llama-oracle (llama.cpp through node-llama-cpp, CPU build, from npm) into
-# target/llama-oracle. Idempotent. Tests that compare against llama.cpp use it (and call this script if needed).
+# Installs scripts/llama-oracle (the team's greedy.mjs + package.json: llama.cpp through node-llama-cpp, CPU build,
+# from npm) into target/llama-oracle. Idempotent. Tests that compare against llama.cpp use it (and call this script if needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-src="${TAYLORMLP_SHARED:-../shared}/tools/llama-oracle"
+src="scripts/llama-oracle"
 dst="target/llama-oracle"
 if [ -f "$dst/node_modules/node-llama-cpp/package.json" ] && [ -d "$dst/node_modules/@node-llama-cpp/linux-x64" ]; then
   exit 0

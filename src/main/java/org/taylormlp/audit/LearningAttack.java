@@ -2,6 +2,7 @@ package org.taylormlp.audit;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.taylormlp.app.Progress;
 import org.taylormlp.app.TextData;
 import org.taylormlp.eval.Fidelity;
 import org.taylormlp.model.Model;
@@ -73,17 +74,23 @@ final class LearningAttack implements Attack {
                         + "top-1 token with the %s.%n%n", train[0].tokens(), ctx.textSource, overlap ? " (text too short: held-out overlaps)" : "",
                 held[0].tokens(), c.gatedMlp() ? "gated" : "plain", opt.learnSteps(), opt.learnBatch(), refName));
         md.append("| budget | tokens | agreement | KL mean | perplexity (student / reference) | held-out rel. MSE (mean over layers) |\n|---|---|---|---|---|---|\n");
+        // the slowest attack: a bar (budgets x layers trained) where Progress draws bars (a terminal)
+        try (Progress bar = Progress.start("audit: learning attack", (long) opt.learnBudgets().length * c.nLayers())) {
         for (double frac : opt.learnBudgets()) {
             int n = Math.max(1, (int) Math.round(frac * train[0].tokens()));
             Student[] students = new Student[c.nLayers()];
             double[] heldErr = new double[c.nLayers()];
             IntStream.range(0, c.nLayers()).parallel().forEach(l -> {
                 int m = info.protectedPerLayer()[l];
-                if (m == 0) return;
+                if (m == 0) {
+                    synchronized (bar) { bar.step(); }
+                    return;
+                }
                 Student s = new Student(c, m, opt.seed() + 31L * l);
                 s.train(train[l].x(), trainTarget[l], n, opt.learnSteps(), opt.learnBatch(), opt.seed() + 7L * l);
                 students[l] = s;
                 heldErr[l] = s.relativeError(held[l].x(), heldTarget[l], held[l].tokens());
+                synchronized (bar) { bar.step(); }
             });
             Transformer st = studentTransformer(ctx.releaseModel(), ctx.release.kernels(), maxCtx, students, rls);
             Fidelity.TeacherForced tf = Fidelity.teacherForced(reference, st, eval, null);
@@ -106,6 +113,7 @@ final class LearningAttack implements Attack {
             bj.put("mean_held_out_relative_mse", mean);
             md.append(String.format(Locale.ROOT, "| %.0f %% | %d | %.4f | %.3g | %.3f / %.3f | %.3g |%n", 100 * frac, n, tf.agreement(), tf.klMean(),
                     tf.perplexityRelease(), tf.perplexityOriginal(), mean));
+        }
         }
         if (baseline != null) {
             SpeedupAttack.putTf(json.putObject("release_vs_original"), baseline);

@@ -72,7 +72,21 @@ public final class AuditCommand implements Runnable {
         if (ownerKey != null) AuditFingerprint.report(release, original, tokenizer, ownerKey, r);
         System.out.printf("wrote %s and %s%n", r.reportMd(), r.reportJson());
         for (String k : Audit.STABLE_KEYS) {
-            if (r.json().has(k)) System.out.printf("  %-28s %s%n", k, r.json().get(k));
+            if (r.json().has(k)) System.out.printf("  %-28s %s%n", k, shown(k, r.json(), ts));
         }
+    }
+
+    /** A summary value for people: a null says why there is no value (report.json keeps the null). */
+    static String shown(String key, com.fasterxml.jackson.databind.JsonNode report, int[] sweep) {
+        com.fasterxml.jackson.databind.JsonNode v = report.get(key);
+        if (v != null && !v.isNull()) return v.toString();
+        if (key.equals("regression_tokens_needed")) {
+            com.fasterxml.jackson.databind.JsonNode reg = report.path("attacks").path("regression");
+            if (reg.isMissingNode()) return "none (the regression attack was not run)";
+            if (reg.has("error")) return "none (the regression attack failed: " + reg.get("error").asText() + ")";
+            return "none: no token count in the sweep " + Arrays.toString(sweep) + " reached relative error "
+                    + reg.path("tolerance").asText("?") + " (the zero-query attack needs no tokens; see report.md)";
+        }
+        return "none (not measured in this run; see report.md)";
     }
 }

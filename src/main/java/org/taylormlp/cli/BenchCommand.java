@@ -13,7 +13,7 @@ import java.util.List;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measure prompt processing (ppP) and generation (tgN) speed, llama-bench style, for a model or a release.",
-                "Each test runs --repetitions times after a warm-up (full-length passes for at least 3 s and until two agree within 3 %, at most 20 s), on random tokens from an empty context; t/s is mean ± sd.",
+                "Each test runs --repetitions times after a warm-up (full-length passes for at least 3 s and until two agree within 3 %%, at most 20 s), on random tokens from an empty context; t/s is mean ± sd.",
                 "The bound is the decode bandwidth bound: read bandwidth measured here with the same threads (median of vector-sum passes over a buffer of anonymous huge-page memory, three after each generation repetition and at least 9) ÷ weight bytes per token."})
 public final class BenchCommand implements Runnable {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "PATH",

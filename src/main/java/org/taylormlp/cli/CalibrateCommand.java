@@ -19,10 +19,14 @@ public final class CalibrateCommand implements Runnable {
     @Mixin
     ModelOptions opts;
 
-    @Option(names = "--text", required = true, arity = "1..*", paramLabel = "FILE", description = "UTF-8 text file(s); paragraphs are sequences")
+    @Option(names = "--text", arity = "1..*", paramLabel = "FILE", description = "UTF-8 text file(s); paragraphs are sequences")
     List<Path> text;
 
-    @Option(names = "--max-tokens", paramLabel = "T", description = "stop after T tokens (default: ${DEFAULT-VALUE})")
+    @Option(names = "--self-text", paramLabel = "N", description = {"calibrate on N tokens the model samples itself (temperature 1,",
+            "seeds 1000+, as the demo does) instead of --text"})
+    Integer selfText;
+
+    @Option(names = "--max-tokens", paramLabel = "T", description = "with --text: stop after T tokens (default: ${DEFAULT-VALUE})")
     long maxTokens = 20000;
 
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "calibration file to write")
@@ -30,10 +34,20 @@ public final class CalibrateCommand implements Runnable {
 
     @Override
     public void run() {
+        if ((text == null) == (selfText == null)) throw new IllegalArgumentException("give either --text FILE... or --self-text N");
+        if (selfText != null && selfText < 2) throw new IllegalArgumentException("--self-text must be at least 2 tokens, got " + selfText);
         try (Engine e = opts.open()) {
-            CalibrationStats s = calibrate(e, text, maxTokens);
+            CalibrationStats s = selfText != null ? calibrateSelf(e, selfText) : calibrate(e, text, maxTokens);
             CalibrationFile.save(s, out, String.valueOf(opts.model.getFileName()));
             System.err.printf("calibrated %d layers x %d neurons on %d tokens -> %s%n", s.layers(), s.neurons(), s.tokens(), out);
+        }
+    }
+
+    static CalibrationStats calibrateSelf(Engine e, int tokens) {
+        List<int[]> seqs = org.taylormlp.app.SelfText.sample(e, tokens, 1000);
+        long total = TextData.tokenCount(seqs);
+        try (var bar = org.taylormlp.app.Progress.start("calibrate", total)) {
+            return Calibrator.calibrate(e.transformer(), seqs, total, e.transformer().maxContext(), bar::stepTo);
         }
     }
 

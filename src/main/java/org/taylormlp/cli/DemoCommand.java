@@ -11,8 +11,10 @@ import java.nio.file.Path;
 import java.util.Set;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"End to end on stories15M: obtain the model, calibrate on text it samples itself, protect it,",
-                "compare original and release side by side (agreement, slowdown), and audit the release."})
+        description = {"The whole pipeline on stories15M: calibrate, protect, compare, audit (writes demo-out/).",
+                "Obtains the model (../shared, the cache ~/.cache/taylormlp, or the npm package), calibrates on text it",
+                "samples itself, protects it, compares original and release side by side (agreement, slowdown), and audits",
+                "the release."})
 public final class DemoCommand implements Runnable {
     @Option(names = "--out", paramLabel = "DIR", description = "where the release and reports go (default: ${DEFAULT-VALUE})")
     Path out = Path.of("demo-out");
@@ -26,7 +28,8 @@ public final class DemoCommand implements Runnable {
     @Option(names = "--select", paramLabel = "RULE", description = "selection rule (default: the protect preset)")
     String select;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "K") int threads = Runtime.getRuntime().availableProcessors();
+    @Option(names = {"-t", "--threads"}, paramLabel = "K", description = "compute threads (default: the number of processors, ${DEFAULT-VALUE})")
+    int threads = Runtime.getRuntime().availableProcessors();
 
     @Option(names = "--calibration-tokens", paramLabel = "T", description = "tokens to sample for calibration (default: ${DEFAULT-VALUE})")
     int calibrationTokens = 8192;

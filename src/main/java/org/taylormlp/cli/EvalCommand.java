@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Locale;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Compare a release with its original and write OUT/report.md, OUT/report.json and PNG plots:",
-                "fidelity on text (teacher-forced agreement, KL, logit differences, perplexity of both; greedy continuations),",
+        description = {"Compare a release with its original: fidelity, tasks, speed (OUT/report.md, report.json, plots).",
+                "Writes OUT/report.md, OUT/report.json and PNG plots: fidelity on text (teacher-forced agreement, KL, logit differences, perplexity of both; greedy continuations),",
                 "task answers (MMLU, TruthfulQA, PubMedQA by log-likelihood; GSM8K by generation), speed, and a sweep over N.",
                 "Completed sections are saved under OUT/checkpoints; --resume continues an interrupted run."})
 public final class EvalCommand implements Runnable {
@@ -134,10 +134,7 @@ public final class EvalCommand implements Runnable {
         } finally {
             running.set(false);
         }
-        System.out.printf(Locale.ROOT, "teacher-forced agreement %s, KL mean %s max %s, max |dlogit| %s, ppl %s vs %s, greedy match %s, slowdown %s%n",
-                r.path("teacher_forced_agreement").asText(), r.path("kl_mean").asText(), r.path("kl_max").asText(),
-                r.path("max_abs_logit_diff").asText(), r.path("perplexity_original").asText(), r.path("perplexity_release").asText(),
-                r.path("greedy_match_rate").asText(), r.path("slowdown").asText());
+        System.out.println(Evaluation.summaryLine(r));
         for (var it = r.path("tasks").fields(); it.hasNext(); ) {
             var e = it.next();
             System.out.printf(Locale.ROOT, "task %s: accuracy %.3f vs %.3f, agreement %.3f (%d items)%n", e.getKey(),

@@ -30,13 +30,29 @@ public final class Main implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs the CLI and returns the exit code: 0 ok, 1 runtime error, 2 usage error. */
+    /** Exit status of a run that failed (a file that cannot be read or is not what it should be, I/O, memory). */
+    public static final int EXIT_ERROR = 1;
+    /** Exit status of an invalid argument: an unknown option, a missing or malformed value, a value out of range. */
+    public static final int EXIT_INVALID_ARGUMENT = 2;
+
+    /**
+     * Runs the CLI and returns the exit code: 0 ok, {@value #EXIT_ERROR} runtime error, {@value #EXIT_INVALID_ARGUMENT}
+     * invalid argument (picocli's rule: parse errors and values that a command rejects alike; an
+     * {@link IllegalArgumentException} thrown while a command runs is an invalid argument, a {@link TaylorMlpException}
+     * a runtime error).
+     */
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.addSubcommand("help", new CommandLine.HelpCommand());
+        configure(cl);
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
-            if (ex instanceof TaylorMlpException || ex instanceof IllegalArgumentException || ex instanceof java.io.UncheckedIOException) {
+            if (ex instanceof TaylorMlpException || ex instanceof java.io.UncheckedIOException) {
                 cmd.getErr().println("error: " + ex.getMessage());
-                return 1;
+                return EXIT_ERROR;
+            }
+            if (ex instanceof IllegalArgumentException) {
+                cmd.getErr().println("error: " + ex.getMessage() + " (see `" + cmd.getCommandSpec().qualifiedName() + " --help`)");
+                return EXIT_INVALID_ARGUMENT;
             }
             throw ex;
         });
@@ -47,6 +63,18 @@ public final class Main implements Runnable {
             System.err.println("error: " + org.taylormlp.format.MappedFault.message(e));
             return 1;
         }
+    }
+
+    /** Every command prints the version with -V and lists the exit codes in its --help. */
+    private static void configure(CommandLine cl) {
+        CommandLine.Model.CommandSpec spec = cl.getCommandSpec();
+        if (spec.versionProvider() == null && spec.mixinStandardHelpOptions()) spec.versionProvider(new Version());
+        java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
+        codes.put("0", "success");
+        codes.put(Integer.toString(EXIT_ERROR), "error: a file that cannot be read or is not what it should be, I/O, memory");
+        codes.put(Integer.toString(EXIT_INVALID_ARGUMENT), "invalid argument: unknown option, missing or malformed value, value out of range");
+        spec.usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(codes);
+        for (CommandLine sub : cl.getSubcommands().values()) configure(sub);
     }
 
     static final class Version implements CommandLine.IVersionProvider {

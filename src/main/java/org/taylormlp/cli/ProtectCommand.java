@@ -43,14 +43,14 @@ public final class ProtectCommand implements Runnable {
     @Option(names = "--order", paramLabel = "N", description = "Taylor order N (default: ${DEFAULT-VALUE}); ignored with --target-slowdown")
     int order = Protection.DEFAULT_ORDER;
 
-    @Option(names = "--select", paramLabel = "RULE", description = "paper:K | paper:P% | radius:M (default: ${DEFAULT-VALUE})")
+    @Option(names = "--select", paramLabel = "RULE", description = "paper:K | paper:P%% | radius:M (default: ${DEFAULT-VALUE})")
     String select = Protection.DEFAULT_RULE;
 
     @Option(names = "--target-slowdown", paramLabel = "X", description = "pick the smallest N whose predicted decode slowdown is at least X")
     Double targetSlowdown;
 
     @Option(names = "--clamp", paramLabel = "C", description = {"out-of-range policy: clip |t| = |g - z0|/r to C at run time;",
-            "0 = evaluate the polynomial as is (default: 1 = 90 % of the convergence radius for SiLU/GELU-tanh; 0 for GELU-erf)"})
+            "0 = evaluate the polynomial as is (default: 1 = 90 %% of the convergence radius for SiLU/GELU-tanh; 0 for GELU-erf)"})
     Float clamp;
 
     @Option(names = "--hide-z0", description = "do not publish the expansion points (they are folded into the biases anyway)")
@@ -97,6 +97,13 @@ public final class ProtectCommand implements Runnable {
 
     @Override
     public void run() {
+        // invalid arguments are exit code 2 (see Main), found before any model is read
+        if (order < 0 || order > 64) throw new IllegalArgumentException("--order must be in 0..64, got " + order);
+        if (targetSlowdown != null && !(targetSlowdown >= 1)) throw new IllegalArgumentException("--target-slowdown must be >= 1, got " + targetSlowdown);
+        if (select == null || !select.strip().matches("(?i)(paper:\\d+|paper:[0-9.]+%|radius:[0-9.eE+-]+)")) {
+            throw new IllegalArgumentException("--select must be paper:K, paper:P% or radius:M, got '" + select + "'");
+        }
+        if (maxTokens < 0) throw new IllegalArgumentException("--max-tokens must be >= 0, got " + maxTokens);
         DType td = DType.parse(thetaDtype);
         Protector.Signing signing = signing();
         try (Engine e = opts.open(WeightLoading.MMAP)) {

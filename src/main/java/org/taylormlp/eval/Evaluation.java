@@ -670,6 +670,21 @@ public final class Evaluation {
         writeText(o.out().resolve("report.md"), ReportMarkdown.render(report, o));
     }
 
+    /**
+     * The one-line terminal summary of a report, numbers rounded for people (the full-precision values are in
+     * report.json): agreement and match rates to 4 / 3 decimals, KL and logit differences to 3 significant digits,
+     * perplexities to 3 decimals, the slowdown to 2.
+     */
+    public static String summaryLine(JsonNode r) {
+        return "teacher-forced agreement " + fmt(r.path("teacher_forced_agreement").asDouble(Double.NaN), 4)
+                + ", KL mean " + sci(r.path("kl_mean").asDouble(Double.NaN)) + " max " + sci(r.path("kl_max").asDouble(Double.NaN))
+                + ", max |dlogit| " + sci(r.path("max_abs_logit_diff").asDouble(Double.NaN))
+                + ", ppl " + fmt(r.path("perplexity_original").asDouble(Double.NaN), 3)
+                + " vs " + fmt(r.path("perplexity_release").asDouble(Double.NaN), 3)
+                + ", greedy match " + fmt(r.path("greedy_match_rate").asDouble(Double.NaN), 3)
+                + ", slowdown " + (r.path("slowdown").isNumber() ? fmt(r.path("slowdown").asDouble(), 2) + "x" : "n/a");
+    }
+
     static String fmt(double v, int digits) {
         if (Double.isNaN(v)) return "n/a";
         return String.format(Locale.ROOT, "%." + digits + "f", v);

@@ -135,6 +135,11 @@ final class ReportMarkdown {
     }
 
     private static void row(StringBuilder sb, String k, String v) {
-        sb.append("| ").append(k).append(" | ").append(v).append(" |\n");
+        sb.append("| ").append(cell(k)).append(" | ").append(cell(v)).append(" |\n");
+    }
+
+    /** A table cell's text with its pipes escaped (GitHub Markdown would otherwise split the cell there). */
+    static String cell(String s) {
+        return s.replace("|", "\\|");
     }
 }

@@ -67,7 +67,27 @@ public final class ModelLoader {
             if (parent != null && Files.isRegularFile(parent.resolve("config.json"))) return loadHfFolder(parent);
             throw new ModelFormatException(path, "a safetensors file without config.json beside it; pass the folder");
         }
-        return loadLlama2c(path, tokenizerPath);
+        try {
+            return loadLlama2c(path, tokenizerPath);
+        } catch (ModelFormatException e) {
+            if (e.getMessage() == null || !e.getMessage().contains("implausible header")) throw e;
+            throw new ModelFormatException(path, "not a model file: not GGUF (no GGUF magic), not safetensors (no JSON header), "
+                    + "not a llama2.c checkpoint (implausible header)" + (looksLikeText(path) ? "; it looks like a text file" : ""), e);
+        }
+    }
+
+    /** True when the first 512 bytes decode as UTF-8 without control characters other than whitespace. */
+    private static boolean looksLikeText(Path p) {
+        byte[] b = readHead(p, 512);
+        if (b.length == 0) return false;
+        try {
+            String s = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(b, 0, b.length)).toString();
+            return s.chars().allMatch(c -> c >= 32 || c == '\n' || c == '\r' || c == '\t');
+        } catch (java.nio.charset.CharacterCodingException e) {
+            // a multi-byte character cut at byte 512 also lands here: accept when the rest was text
+            return false;
+        }
     }
 
     /** An I/O action whose IOException becomes a ModelFormatException naming the file. */

@@ -51,9 +51,23 @@ public final class CalibrationFile {
         }
     }
 
+    /** Opens the safetensors container; a file that is not one at all is reported as "not a calibration file". */
+    private static SafetensorsFile openCalibration(Path in) throws IOException {
+        if (!java.nio.file.Files.isRegularFile(in)) throw new ModelFormatException(in, "no such calibration file");
+        try {
+            return SafetensorsFile.open(in);
+        } catch (ModelFormatException e) {
+            throw new ModelFormatException(in, "not a taylormlp calibration file (not even a safetensors file; write one with "
+                    + "`taylormlp calibrate`)", e);
+        }
+    }
+
     public static CalibrationStats load(Path in) {
-        try (SafetensorsFile f = SafetensorsFile.open(in)) {
-            if (!FORMAT.equals(f.metadata().get("format"))) throw new ModelFormatException(in, "not a taylormlp calibration file");
+        try (SafetensorsFile f = openCalibration(in)) {
+            if (!FORMAT.equals(f.metadata().get("format"))) {
+                throw new ModelFormatException(in, "not a taylormlp calibration file (a safetensors file without its metadata; "
+                        + "write one with `taylormlp calibrate`)");
+            }
             int layers = parse(in, f, "layers"), hidden = parse(in, f, "hidden");
             long tokens = Long.parseLong(f.metadata().getOrDefault("tokens", "0"));
             int q = CalibrationStats.LEVELS.length;

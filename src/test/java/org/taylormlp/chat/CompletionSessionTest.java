@@ -27,7 +27,7 @@ class CompletionSessionTest {
 
     @BeforeAll
     static void open() {
-        engine = Engine.open(TestFiles.model("stories260K/stories260K.bin"), null, 2, 512);
+        engine = Engine.open(TestFiles.smallModel(), null, 2, 512);
         tok = engine.model().tokenizer();
     }
 
@@ -126,7 +126,7 @@ class CompletionSessionTest {
 
     @Test
     void endsAtTheEndOfTheContext() {
-        try (Engine small = Engine.open(TestFiles.model("stories260K/stories260K.bin"), null, 1, 24)) {
+        try (Engine small = Engine.open(TestFiles.smallModel(), null, 1, 24)) {
             CompletionSession s = new CompletionSession(small.transformer(), tok, true);
             int[] prompt = tok.encode("Once upon a time there was", true);
             CompletionSession.Result r = s.run(new CompletionSession.Request(prompt, 100, Sampler.greedy(), List.of(), true), null, null);

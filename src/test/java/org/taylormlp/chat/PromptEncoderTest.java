@@ -18,7 +18,7 @@ class PromptEncoderTest {
 
     @BeforeAll
     static void open() {
-        engine = Engine.open(TestFiles.model("stories260K/stories260K.bin"), null, 1, 512);
+        engine = Engine.open(TestFiles.smallModel(), null, 1, 512);
         tok = engine.model().tokenizer();
     }
 

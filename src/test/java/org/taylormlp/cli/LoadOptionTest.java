@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** {@code --load} / {@code --no-mmap} on the commands that run a model, through {@link Main#execute}. */
 @Timeout(120)
 class LoadOptionTest {
-    static final String MODEL = TestFiles.model("stories260K/stories260K.bin").toString();
+    static final String MODEL = TestFiles.smallModel().toString();
 
     record Run(int exit, String out, String err) {}
 
@@ -48,13 +48,13 @@ class LoadOptionTest {
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("--load").contains("auto, mmap or copy");
         Run both = run("generate", "-m", MODEL, "-n", "1", "--no-mmap", "--load", "mmap");
-        assertThat(both.exit()).isEqualTo(1);
+        assertThat(both.exit()).isEqualTo(2);
         assertThat(both.err()).contains("--no-mmap contradicts --load mmap");
         Run bench = run("bench", "-m", MODEL, "-p", "0", "-n", "4", "--load", "disk");
         assertThat(bench.exit()).isEqualTo(2);
         assertThat(bench.err()).contains("auto, mmap or copy");
         Run benchBoth = run("bench", "-m", MODEL, "-p", "0", "-n", "4", "--no-mmap", "--load", "auto");
-        assertThat(benchBoth.exit()).isEqualTo(1);
+        assertThat(benchBoth.exit()).isEqualTo(2);
         assertThat(benchBoth.err()).contains("--no-mmap contradicts --load auto");
     }
 }

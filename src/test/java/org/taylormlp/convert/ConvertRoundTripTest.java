@@ -72,7 +72,7 @@ class ConvertRoundTripTest {
 
     @Test
     void untieWritesTheOutputMatrixSeparatelyAndKeepsTheText() throws Exception {
-        Path src = TestFiles.model("stories260K/stories260K.bin");
+        Path src = TestFiles.smallModel(); // stories260K, else stories15M
         Path tied = dir.resolve("tied.gguf"), untied = dir.resolve("untied.gguf"), untiedHf = dir.resolve("untied-hf");
         assertThat(cli("convert", src.toString(), "--to", "gguf", "--out", tied.toString())).isZero();
         assertThat(cli("convert", src.toString(), "--to", "gguf", "--untie", "--out", untied.toString())).isZero();
@@ -82,11 +82,13 @@ class ConvertRoundTripTest {
             assertThat(t.optional("output.weight")).isNull();
             for (Model m : List.of(u, h)) {
                 assertThat(m.config().tiedEmbeddings()).isFalse();
-                assertThat(m.require("output.weight").toFloats()).containsExactly(t.require("token_embd.weight").toFloats());
+                assertThat(m.require("output.weight").toFloats()).isEqualTo(t.require("token_embd.weight").toFloats()); // isEqualTo: linear in 9.8M floats
             }
             assertThat(Files.size(untied)).isGreaterThan(Files.size(tied) + t.require("token_embd.weight").byteSize() - 64);
         }
-        String expected = Files.readString(TestFiles.model("stories260K/run_c_t0_n200.txt")).stripTrailing();
+        // llama2.c's run.c output for stories260K; for the stand-in, the source checkpoint's own greedy text
+        String expected = TestFiles.smallIsStories260K() ? Files.readString(TestFiles.model("stories260K/run_c_t0_n200.txt")).stripTrailing()
+                : greedyText(src, 200);
         assertThat(greedyText(untied, 200)).isEqualTo(expected);
         assertThat(greedyText(untiedHf, 200)).isEqualTo(expected);
     }
@@ -141,7 +143,9 @@ class ConvertRoundTripTest {
         Path hf = dir.resolve("stories15M-hf");
         assertThat(cli("convert", TestFiles.model("stories15M/stories15M.bin").toString(), "--to", "safetensors",
                 "--dtype", "bf16", "--out", hf.toString())).isZero();
-        String story = Files.readString(TestFiles.model("stories15M/run_c_t0_n256.txt"));
+        // llama2.c's run.c story when the test assets are here, else the story the model tells itself
+        String story = TestFiles.hasAsset("models/stories15M/run_c_t0_n256.txt")
+                ? Files.readString(TestFiles.model("stories15M/run_c_t0_n256.txt")) : greedyText(TestFiles.model("stories15M/stories15M.bin"), 256);
         try (Model src = ModelLoader.load(TestFiles.model("stories15M/stories15M.bin")); Model h = ModelLoader.load(hf)) {
             for (String text : List.of(story, VARIED, "  two  spaces", "x")) {
                 assertThat(h.tokenizer().encode(text, true)).as(text).containsExactly(src.tokenizer().encode(text, true));

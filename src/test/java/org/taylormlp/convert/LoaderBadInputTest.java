@@ -107,7 +107,7 @@ class LoaderBadInputTest {
         assertThatThrownBy(() -> ModelLoader.load(p)).isInstanceOf(TaylorMlpException.class)
                 .hasMessageContaining("model.safetensors").hasMessageContaining("unknown dtype 'F8X'");
         Cli r = cli("convert", hf("dtype2").toString(), "--to", "gguf", "--dtype", "q5_k", "--out", dir.resolve("x.gguf").toString());
-        assertThat(r.code).isEqualTo(1);
+        assertThat(r.code).isEqualTo(2); // an invalid argument
         assertThat(r.err).contains("unknown dtype 'q5_k'");
     }
 
@@ -130,7 +130,7 @@ class LoaderBadInputTest {
     void llama2cWithoutTokenizerBin() throws IOException {
         Path p = dir.resolve("alone").resolve("model.bin");
         Files.createDirectories(p.getParent());
-        Files.copy(TestFiles.model("stories260K/stories260K.bin"), p);
+        Files.copy(TestFiles.smallModel(), p);
         assertThatThrownBy(() -> ModelLoader.load(p)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining(p.toString()).hasMessageContaining("missing tokenizer");
         Cli r = cli("convert", p.toString(), "--to", "gguf", "--out", dir.resolve("y.gguf").toString());
@@ -190,11 +190,11 @@ class LoaderBadInputTest {
             assertThat(r.err).as(String.join(" ", args)).contains("Usage:");
         }
         Cli r = cli("synth", "--family", "gpt9", "--to", "gguf", "--out", dir.resolve("z.gguf").toString());
-        assertThat(r.code).isEqualTo(1);
+        assertThat(r.code).isEqualTo(2); // every invalid argument: 2
         assertThat(r.err).contains("unknown family 'gpt9'");
-        Cli q = cli("convert", TestFiles.model("stories260K/stories260K.bin").toString(), "--to", "safetensors",
+        Cli q = cli("convert", TestFiles.smallModel().toString(), "--to", "safetensors",
                 "--dtype", "q8_0", "--out", dir.resolve("st").toString());
-        assertThat(q.code).isEqualTo(1);
+        assertThat(q.code).isEqualTo(2);
         assertThat(q.err).contains("safetensors cannot store q8_0");
     }
 

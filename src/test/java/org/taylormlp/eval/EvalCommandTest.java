@@ -23,13 +23,13 @@ class EvalCommandTest {
     @TempDir
     static Path tmp;
     static Path release, calib, text;
-    static final Path MODEL = TestFiles.model("stories260K/stories260K.bin");
+    static final Path MODEL = TestFiles.smallModel();
 
     @BeforeAll
     static void makeRelease() throws Exception {
         text = tmp.resolve("text.txt");
         StringBuilder sb = new StringBuilder();
-        String[] ps = Files.readString(TestFiles.data("tinystories/tinystories_validation_head.txt")).split("\n\\s*\n");
+        String[] ps = TestFiles.storyParagraphs(40).toArray(String[]::new); // TinyStories, else self-sampled text
         for (int i = 0; i < 40; i++) sb.append(ps[i].strip()).append("\n\n");
         Files.writeString(text, sb.toString());
         calib = tmp.resolve("calib.safetensors");

@@ -26,7 +26,7 @@ class FidelityTest {
     @BeforeAll
     static void load() {
         Engine.ensureWired();
-        model = ModelLoader.load(TestFiles.model("stories260K/stories260K.bin"), TestFiles.model("stories260K/tok512.bin"));
+        model = ModelLoader.load(TestFiles.smallModel(), TestFiles.smallTokenizer());
         kernels = KernelsProvider.create(1);
         var tok = model.tokenizer();
         int[] a = tok.encode("Once upon a time, there was a little girl named Lily. She loved to play outside in the sun.", true);

@@ -152,7 +152,7 @@ class TaskTest {
     @Test
     void sharedPrefixScorerEqualsScoringEachChoiceFromScratch() {
         Engine.ensureWired();
-        try (Model m = ModelLoader.load(TestFiles.model("stories260K/stories260K.bin"), TestFiles.model("stories260K/tok512.bin"))) {
+        try (Model m = ModelLoader.load(TestFiles.smallModel(), TestFiles.smallTokenizer())) {
             var k = KernelsProvider.create(1);
             Transformer t = new Transformer(m, k, 512);
             Tokenizer tok = m.tokenizer();

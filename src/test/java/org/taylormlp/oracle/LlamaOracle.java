@@ -2,7 +2,6 @@ package org.taylormlp.oracle;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.taylormlp.TestFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +43,6 @@ public final class LlamaOracle {
             }
         }
         ProcessBuilder pb = new ProcessBuilder("bash", "scripts/install-oracle.sh").redirectErrorStream(true);
-        pb.environment().putIfAbsent("TAYLORMLP_SHARED", TestFiles.shared().toAbsolutePath().toString());
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) fail("scripts/install-oracle.sh failed:\n" + out);

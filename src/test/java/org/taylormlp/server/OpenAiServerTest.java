@@ -54,7 +54,7 @@ class OpenAiServerTest {
     static void start() throws IOException {
         // One compute thread: on a 2-core machine a 2-thread engine would occupy both cores while it generates and
         // starve the test's client threads.
-        engine = Engine.open(TestFiles.model("stories260K/stories260K.bin"), null, 1, 512);
+        engine = Engine.open(TestFiles.smallModel(), null, 1, 512);
         OpenAiServer.Config config = OpenAiServer.Config.defaults().withPort(0).withQueue(QUEUE)
                 .withMaxTokensLimit(MAX_TOKENS_LIMIT).withLog(new PrintStream(LOG, true, StandardCharsets.UTF_8));
         server = OpenAiServer.start(engine, PromptEncoder.forTokenizer(engine.model().tokenizer()), MODEL, config);
@@ -498,7 +498,7 @@ class OpenAiServerTest {
     void chatTemplateIsAppliedToMessages() throws Exception {
         String chatml = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% endfor %}"
                 + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-        try (Engine e = Engine.open(TestFiles.model("stories260K/stories260K.bin"), null, 1, 512)) {
+        try (Engine e = Engine.open(TestFiles.smallModel(), null, 1, 512)) {
             PromptEncoder prompts = PromptEncoder.withTemplate(e.model().tokenizer(), chatml);
             try (OpenAiServer s = OpenAiServer.start(e, prompts, "tpl", OpenAiServer.Config.defaults().withPort(0).withLog(null))) {
                 Reply r = post(s, "/v1/chat/completions", """
@@ -514,7 +514,7 @@ class OpenAiServerTest {
 
     @Test
     void gracefulShutdownFinishesTheRunningRequestThenRefusesConnections() throws Exception {
-        try (Engine e = Engine.open(TestFiles.model("stories260K/stories260K.bin"), null, 1, 512)) {
+        try (Engine e = Engine.open(TestFiles.smallModel(), null, 1, 512)) {
             OpenAiServer s = OpenAiServer.start(e, PromptEncoder.forTokenizer(e.model().tokenizer()), MODEL,
                     OpenAiServer.Config.defaults().withPort(0).withLog(null).withShutdownGrace(Duration.ofSeconds(30)));
             URI base = s.baseUri();

@@ -23,10 +23,10 @@ class ReleaseRoundTripTest {
 
     @Test
     void releaseRunsStandaloneInAFreshProcess() throws Exception {
-        Path model = dir.resolve("orig/stories260K.bin");
+        Path model = dir.resolve("orig").resolve(TestFiles.smallModel().getFileName()); // stories260K, else stories15M
         Files.createDirectories(model.getParent());
-        Files.copy(TestFiles.model("stories260K/stories260K.bin"), model);
-        Files.copy(TestFiles.model("stories260K/tok512.bin"), model.resolveSibling("tok512.bin"));
+        Files.copy(TestFiles.smallModel(), model);
+        Files.copy(TestFiles.smallTokenizer(), model.resolveSibling(TestFiles.smallTokenizer().getFileName()));
         Path release = dir.resolve("release.safetensors");
         String expected;
         try (Engine e = Engine.open(model, null, 1, 256)) {
@@ -43,7 +43,7 @@ class ReleaseRoundTripTest {
         }
         // the original is gone: the release must be self-contained (weights and tokenizer)
         Files.delete(model);
-        Files.delete(model.resolveSibling("tok512.bin"));
+        Files.delete(model.resolveSibling(TestFiles.smallTokenizer().getFileName()));
         Files.delete(model.getParent());
         assertThat(Files.list(dir).map(p -> p.getFileName().toString()).toList()).containsExactly("release.safetensors");
 

@@ -2,6 +2,7 @@ package org.taylormlp.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.taylormlp.TestFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,13 +14,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Shared model files and golden data of the reference C implementation. */
+/**
+ * Model files and golden data of the reference C implementation. The tokenizers are on every clone (see
+ * {@link TestFiles}); the golden outputs live only in the team's test assets, and a test reading one without them is
+ * skipped, naming the file.
+ */
 final class Reference {
-    static final Path MODELS = Path.of("../shared/models");
-    static final Path STORIES15M_TOKENIZER = MODELS.resolve("stories15M/tokenizer.bin");
-    static final Path STORIES15M_OLD_TOKENIZER = MODELS.resolve("stories15M/tokenizer.old-format.bin");
-    static final Path STORIES260K_TOKENIZER = MODELS.resolve("stories260K/tok512.bin");
-    static final Path STORIES260K_GGUF = MODELS.resolve("stories260K-gguf/stories260K.gguf");
+    static final Path STORIES15M_TOKENIZER = TestFiles.stories15MTokenizer();
+    static final Path STORIES15M_OLD_TOKENIZER = TestFiles.model("stories15M/tokenizer.old-format.bin");
+    static final Path STORIES260K_TOKENIZER = TestFiles.tok512();
+
+    /** stories260K.gguf from the test assets (skips the calling test when they are absent). */
+    static Path stories260KGguf() { return TestFiles.model("stories260K-gguf/stories260K.gguf"); }
 
     private Reference() {}
 
@@ -36,14 +42,32 @@ final class Reference {
         return json(model).path("text").asText();
     }
 
+    /**
+     * A short children's story written for these tests (no data set): the stand-in for run.c's text where a test only
+     * needs story-like text to tokenize.
+     */
+    static final String STORY = """
+            Once upon a time, there was a little dog named Pip. Pip liked to run in the park with his friend, a girl \
+            called Mia. One day, Mia found a shiny red ball under a big tree. "Look, Pip!" she said. Pip wagged his tail \
+            and barked. They played until the sun went down, and then they walked home, tired and happy.
+            The next morning, it was raining. Mia was sad, but her mom said, "Let's bake cookies!" The kitchen smelled \
+            sweet and warm. Pip sat by the oven and waited. When the cookies were ready, Mia gave one to her mom, one to \
+            her dad, and a tiny piece to Pip. It was the best rainy day ever.
+            """;
+
+    /** run.c's text when the test assets are here, else {@link #STORY}: for tests that only need story-like text. */
+    static String runCTextOrStory(String model, String fileName) {
+        return TestFiles.hasAsset("models/" + model + "/" + fileName) ? runCText(model, fileName) : STORY;
+    }
+
     /** Text the reference C implementation printed, e.g. {@code run_c_t0_n256.txt}. */
     static String runCText(String model, String fileName) {
-        return read(MODELS.resolve(model).resolve(fileName));
+        return read(TestFiles.model(model + "/" + fileName));
     }
 
     private static JsonNode json(String model) {
         try {
-            return new ObjectMapper().readTree(MODELS.resolve(model).resolve("greedy_reference.json").toFile());
+            return new ObjectMapper().readTree(TestFiles.model(model + "/greedy_reference.json").toFile());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -19,8 +19,8 @@ class TokenizersTest {
 
     @Test
     void realStories260kGgufTokenizesLikeTok512() throws IOException {
-        Map<String, Object> md = GgufMetadataReader.read(Reference.STORIES260K_GGUF);
-        Tokenizer gguf = Tokenizers.fromGgufMetadata(md, Reference.STORIES260K_GGUF);
+        Map<String, Object> md = GgufMetadataReader.read(Reference.stories260KGguf());
+        Tokenizer gguf = Tokenizers.fromGgufMetadata(md, Reference.stories260KGguf());
         ScoreBpeTokenizer llama2c = ScoreBpeTokenizer.fromLlama2c(Reference.STORIES260K_TOKENIZER, 512);
         assertThat(gguf).isInstanceOf(ScoreBpeTokenizer.class);
         assertThat(gguf.vocabSize()).isEqualTo(512);

@@ -17,14 +17,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Reads the real stories260K GGUF (written by llama.cpp's converter) and cross-checks it with the llama2.c file. */
 class GgufRealFileTest {
-    static final Path GGUF = Path.of("../shared/models/stories260K-gguf/stories260K.gguf");
-    static final Path BIN = Path.of("../shared/models/stories260K/stories260K.bin");
+    // the test assets' files (each test is skipped, naming the file, without them)
+    Path GGUF, BIN;
+
+    @org.junit.jupiter.api.BeforeEach
+    void assets() {
+        GGUF = org.taylormlp.TestFiles.model("stories260K-gguf/stories260K.gguf");
+        BIN = org.taylormlp.TestFiles.model("stories260K/stories260K.bin");
+    }
 
     @TempDir
     Path dir;
 
     /** The 7 int32 fields of the llama2.c header: dim, hidden, layers, heads, kv_heads, vocab, seq_len. */
-    private static int[] llama2cHeader() throws IOException {
+    private int[] llama2cHeader() throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(BIN)).order(ByteOrder.LITTLE_ENDIAN);
         int[] h = new int[7];
         for (int i = 0; i < 7; i++) h[i] = b.getInt();

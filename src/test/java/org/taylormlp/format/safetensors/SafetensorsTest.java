@@ -88,7 +88,15 @@ class SafetensorsTest {
     @Test
     void tensorsCanBeStreamedFromAMappedGgufFile() throws IOException {
         Path out = dir.resolve("stories.safetensors");
-        try (GgufFile g = GgufFile.open(Path.of("../shared/models/stories260K-gguf/stories260K.gguf"))) {
+        // stories260K.gguf from the test assets, else a synthetic Llama GGUF the project writes itself
+        Path gguf;
+        if (org.taylormlp.TestFiles.hasAsset("models/stories260K-gguf/stories260K.gguf")) {
+            gguf = org.taylormlp.TestFiles.model("stories260K-gguf/stories260K.gguf");
+        } else {
+            gguf = dir.resolve("synthetic.gguf");
+            org.taylormlp.app.SyntheticModels.write(org.taylormlp.app.SyntheticModels.tiny(org.taylormlp.app.SyntheticModels.Family.LLAMA), "gguf", gguf, Long.MAX_VALUE);
+        }
+        try (GgufFile g = GgufFile.open(gguf)) {
             SafetensorsWriter w = new SafetensorsWriter();
             g.tensors().forEach(w::addTensor);
             w.write(out);
