@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CrossFormatTest {
     /**
      * GGUF file vs the in-memory model it was written from: measured 0 for the Llama/Mistral/Qwen2 variants and
-     * 7.6e-6 for Phi-2 (cause not pinned down; the two runs share the weights bit for bit); no doc claims
+     * 7.6e-6 for Phi-2 (cause not pinned down); no doc claims
      * bit identity here, so the bound is float32 rounding of logits of size ~1.
      */
     static final double MEMORY_TOL = 1e-5;

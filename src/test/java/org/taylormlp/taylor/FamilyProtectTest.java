@@ -67,7 +67,7 @@ class FamilyProtectTest {
                         sum.protectedNeurons(), sum.totalNeurons(), tf.agreement(), tf.positions(), tf.maxAbsLogit());
                 int expected = EXPECTED_PROTECTED.get(family);
                 assertThat(sum.protectedNeurons()).as("protected neurons (docs/RESULTS.md: %d)", expected)
-                        .isBetween((int) Math.floor(expected * 0.9), (int) Math.ceil(expected * 1.1));
+                        .isBetween((long) Math.floor(expected * 0.9), (long) Math.ceil(expected * 1.1));
                 assertThat(tf.positions()).isGreaterThanOrEqualTo(EVAL_TOKENS - 100);
                 assertThat(tf.agreement()).isGreaterThanOrEqualTo(MIN_AGREEMENT);
             }
