@@ -234,7 +234,7 @@ class AuditStoriesTest {
             // docs/SECURITY.md: W_down columns bit-exact, gate rows ~1 ulp (2.3-2.7e-8), all weights 1.4-1.9e-8
             assertThat(downErr).as("W_down columns are recovered bit-exactly").isEqualTo(0.0);
             assertThat(Math.sqrt(err / norm)).as("relative error of all MLP weights").isLessThan(1e-7);
-            assertThat(worst).as("worst neuron").isLessThan(1e-6);
+            assertThat(worst).as("worst neuron (measured 2.7e-8)").isLessThan(1e-7);
             List<int[]> seqs = TextData.encode(oe.model().tokenizer(), TextData.paragraphs(TEXT), 2000, 512);
             for (int p = 0; p < 4; p++) {
                 int[] prompt = Arrays.copyOf(seqs.get(p), 6);
