@@ -115,7 +115,7 @@ class HfNamesLlamaCppTest {
 
     /** The text of a top-level (or class-level) dict literal {@code NAME ... = {} up to its closing brace. */
     static String dictBlock(String source, String name) {
-        Matcher m = Pattern.compile("(?m)^(\\s*)" + Pattern.quote(name) + "\\b[^\\n=]*=\\s*\\{\\s*$").matcher(source);
+        Matcher m = Pattern.compile("(?m)^([ \\t]*)" + Pattern.quote(name) + "\\b[^\\n=]*=[ \\t]*\\{[ \\t]*$").matcher(source);
         assertThat(m.find()).as("llama.cpp source has a dict %s", name).isTrue();
         String indent = m.group(1);
         Matcher end = Pattern.compile("(?m)^" + Pattern.quote(indent) + "}").matcher(source);
@@ -247,16 +247,23 @@ class HfNamesLlamaCppTest {
         for (Map.Entry<String, String> e : ours.entrySet()) {
             String[] h = stem(e.getKey()), g = stem(e.getValue());
             if (!h[1].equals(g[1])) problems.add(e.getKey() + " -> " + e.getValue() + ": suffix differs");
-            String enumName = null;
-            for (Map.Entry<String, String> t : ggufNames.entrySet()) if (t.getValue().equals(template(g[0]))) enumName = t.getKey();
-            if (enumName == null) {
+            // several enums can share a GGUF name (FFN_NORM and FFN_PRE_NORM are both blk.{bid}.ffn_norm): the arch's own
+            List<String> enums = new ArrayList<>();
+            ggufNames.forEach((k, v) -> {
+                if (v.equals(template(g[0]))) enums.add(k);
+            });
+            if (enums.isEmpty()) {
                 problems.add(e.getValue() + ": not a GGUF tensor name in llama.cpp's TENSOR_NAMES");
                 continue;
             }
-            if (!archTensors.contains(enumName)) problems.add(e.getValue() + ": MODEL_TENSOR." + enumName + " is not in MODEL_TENSORS[" + conv.arch() + "]");
-            if (!accepted.getOrDefault(enumName, List.of()).contains(template(h[0]))) {
+            List<String> inArch = enums.stream().filter(archTensors::contains).toList();
+            if (inArch.isEmpty()) {
+                problems.add(e.getValue() + ": none of " + enums + " is in MODEL_TENSORS[" + conv.arch() + "]");
+                continue;
+            }
+            if (inArch.stream().noneMatch(x -> accepted.getOrDefault(x, List.of()).contains(template(h[0])))) {
                 problems.add(e.getKey() + " -> " + e.getValue() + ": llama.cpp maps " + template(h[0]) + " to "
-                        + whereMapped(accepted, template(h[0])) + ", not MODEL_TENSOR." + enumName);
+                        + whereMapped(accepted, template(h[0])) + ", not MODEL_TENSOR." + inArch);
             }
         }
         // 2. the HF folder we write holds only names of that table, every one known to the converter
