@@ -579,7 +579,7 @@ class OpenAiServerTest {
                 closing = CompletableFuture.runAsync(s::close);
                 // a raw connect (an HTTP client could reuse a pooled keep-alive connection and never see the refusal)
                 awaitCondition(() -> {
-                    try (Socket probe = new Socket(s.address().getAddress(), s.port())) {
+                    try (Socket probe = new Socket(base.getHost(), base.getPort())) {
                         return false;
                     } catch (ConnectException refused) {
                         return true;
