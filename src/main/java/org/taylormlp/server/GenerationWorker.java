@@ -114,8 +114,11 @@ final class GenerationWorker implements AutoCloseable {
             running = job;
             try {
                 CompletionSession.Result r = session.run(job.request, s -> {
+                    Hold h = hold;
+                    // marked held before the piece is visible, so whoever sees the piece sees the worker held
+                    if (h != null) h.reached.countDown();
                     job.events.add(new Piece(s));
-                    pauseIfHeld();
+                    if (h != null) pause(h);
                 }, () -> job.cancelled() || abort);
                 if (r.finish() == CompletionSession.Finish.CANCELLED) cancelledJobs.incrementAndGet();
                 else completed.incrementAndGet();
@@ -168,10 +171,7 @@ final class GenerationWorker implements AutoCloseable {
         return h;
     }
 
-    private void pauseIfHeld() {
-        Hold h = hold;
-        if (h == null) return;
-        h.reached.countDown();
+    private static void pause(Hold h) {
         try {
             h.released.await(h.maxHold.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
