@@ -17,8 +17,11 @@ done
 [ -n "$model" ] || { echo "readme-examples: stories15M not found where the demo looks" >&2; exit 1; }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-# ./taylormlp lines inside ```bash blocks between "## Usage" and the next "## " heading
-lines="$(awk '/^## /{u = ($0 ~ /^## Usage/)} u && /^```bash$/{f=1; next} /^```$/{f=0} u && f && /^\.\/taylormlp /' README.md)"
+# ./taylormlp commands inside ```bash blocks between "## Usage" and the next "## " heading
+# (a line ending in a backslash continues on the next one)
+lines="$(awk '/^## /{u = ($0 ~ /^## Usage/)} u && /^```bash$/{f=1; c=0; next} /^```$/{f=0}
+  u && f { if (c) buf = buf " " $0; else if ($0 ~ /^\.\/taylormlp /) buf = $0; else next
+           c = ($0 ~ /\\$/); if (c) sub(/[ ]*\\$/, "", buf); else print buf }' README.md)"
 [ -n "$lines" ] || { echo "readme-examples: no ./taylormlp lines in README.md's Usage section" >&2; exit 1; }
 n=0
 while IFS= read -r line; do

@@ -49,6 +49,7 @@ final class GenerationWorker implements AutoCloseable {
     private volatile boolean closing;
     private volatile boolean abort;
     private volatile Job running;
+    private volatile Hold hold;
     private final AtomicLong accepted = new AtomicLong(), rejected = new AtomicLong(), completed = new AtomicLong(),
             cancelledJobs = new AtomicLong(), failed = new AtomicLong();
 
@@ -112,8 +113,13 @@ final class GenerationWorker implements AutoCloseable {
             }
             running = job;
             try {
-                CompletionSession.Result r = session.run(job.request, s -> job.events.add(new Piece(s)),
-                        () -> job.cancelled() || abort);
+                CompletionSession.Result r = session.run(job.request, s -> {
+                    Hold h = hold;
+                    // marked held before the piece is visible, so whoever sees the piece sees the worker held
+                    if (h != null) h.reached.countDown();
+                    job.events.add(new Piece(s));
+                    if (h != null) pause(h);
+                }, () -> job.cancelled() || abort);
                 if (r.finish() == CompletionSession.Finish.CANCELLED) cancelledJobs.incrementAndGet();
                 else completed.incrementAndGet();
                 job.events.add(new Done(r));
@@ -123,6 +129,53 @@ final class GenerationWorker implements AutoCloseable {
             } finally {
                 running = null;
             }
+        }
+    }
+
+    /**
+     * Test hook: while a {@link Hold} is installed, the worker stops after emitting each piece of text until the hold
+     * is released (or {@code maxHold} passes), so a test can observe "busy", a full queue or a mid-stream state
+     * without depending on how fast the model runs. Never installed outside tests.
+     */
+    static final class Hold implements AutoCloseable {
+        private final GenerationWorker worker;
+        private final Duration maxHold;
+        private final java.util.concurrent.CountDownLatch reached = new java.util.concurrent.CountDownLatch(1),
+                released = new java.util.concurrent.CountDownLatch(1);
+
+        private Hold(GenerationWorker worker, Duration maxHold) {
+            this.worker = worker;
+            this.maxHold = maxHold;
+        }
+
+        /** Waits until the worker is held (it has emitted a piece of a running job); false on timeout. */
+        boolean awaitHeld(Duration timeout) throws InterruptedException {
+            return reached.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        /** True while the worker is stopped at this hold (reached and not yet released). */
+        boolean holding() { return reached.getCount() == 0 && released.getCount() == 1; }
+
+        /** Removes the hold and lets the worker go on. Idempotent. */
+        @Override
+        public void close() {
+            if (worker.hold == this) worker.hold = null;
+            released.countDown();
+        }
+    }
+
+    /** Installs a {@link Hold} (test hook); {@code maxHold} bounds each stop so a forgotten hold cannot hang. */
+    Hold hold(Duration maxHold) {
+        Hold h = new Hold(this, maxHold);
+        hold = h;
+        return h;
+    }
+
+    private static void pause(Hold h) {
+        try {
+            h.released.await(h.maxHold.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            // nothing interrupts the worker thread; should something do so, go on rather than end the worker
         }
     }
 

@@ -161,6 +161,9 @@ public final class OpenAiServer implements AutoCloseable {
         return new Stats(s.accepted(), s.rejected(), s.completed(), s.cancelled(), s.failed(), s.waiting(), s.busy());
     }
 
+    /** Test hook: holds the generation worker after each piece it emits until the hold is closed. */
+    GenerationWorker.Hold holdGeneration(Duration maxHold) { return worker.hold(maxHold); }
+
     /** Blocks until {@link #close()} has completed. */
     public void awaitTermination() throws InterruptedException { closed.await(); }
 

@@ -48,7 +48,11 @@ class ProgressTest {
         }
         assertThat(buf.size()).isZero();
         try (Progress p = Progress.none()) {
+            assertThat(p.isShown()).isFalse();
             p.step();
+            p.stepBy(3);
+            p.maxHint(7);
+            assertThat(p.isShown()).isFalse();
         }
     }
 }

@@ -90,17 +90,19 @@ class AuditStoriesTest {
         JsonNode j = audit(published, MODEL, out, Set.of("zero_query", "regression", "speedup"));
         checkRecovery(j, out);
         // regression: T = 32 < 86 protected neurons per layer cannot determine W_down; 128 can
-        assertThat(j.get("regression_tokens_needed").asInt()).isBetween(64, 256);
-        JsonNode sweep = j.path("attacks").path("regression").path("sweep");
-        assertThat(sweep.get(0).get("relative_error_vs_original").asDouble()).isGreaterThan(0.01);
-        assertThat(sweep.get(sweep.size() - 1).get("relative_error_vs_original").asDouble()).isLessThan(1e-4);
+        assertThat(req(j, "regression_tokens_needed").isInt()).isTrue();
+        assertThat(req(j, "regression_tokens_needed").intValue()).isBetween(64, 256);
+        JsonNode sweep = req(j, "attacks", "regression", "sweep");
+        assertThat(sweep.size()).isEqualTo(4);
+        assertThat(num(sweep.get(0), "relative_error_vs_original")).isGreaterThan(0.01);
+        assertThat(num(sweep.get(sweep.size() - 1), "relative_error_vs_original")).isLessThan(1e-4);
     }
 
     @Test
     void hiddenZ0RecoveredExactly() throws IOException {
         Path out = dir.resolve("audit-hid");
         JsonNode j = audit(hidden, MODEL, out, Set.of("zero_query", "speedup"));
-        assertThat(j.path("attacks").path("zero_query").path("mode").asText()).isEqualTo("hidden_gated");
+        assertThat(req(j, "attacks", "zero_query", "mode").asText()).isEqualTo("hidden_gated");
         checkRecovery(j, out);
     }
 
@@ -129,8 +131,8 @@ class AuditStoriesTest {
             assertThat(ids).as("the old format tokenizes as the <0xNN> form").containsExactly(o.model().tokenizer().encode(text, true));
         }
         JsonNode j = audit(release, MODEL, dir.resolve("audit-old-format"), Set.of("zero_query", "speedup"));
-        assertThat(j.get("recovered_greedy_identical").asBoolean()).isTrue();
-        try (Engine r = Engine.open(Path.of(j.get("recovered_model").asText()), null, 1, 512)) {
+        assertThat(req(j, "recovered_greedy_identical").booleanValue()).isTrue();
+        try (Engine r = Engine.open(Path.of(req(j, "recovered_model").asText()), null, 1, 512)) {
             assertThat(r.model().format()).isEqualTo("gguf");
             assertThat(r.model().tokenizer().encode(text, true)).containsExactly(ids);
         }
@@ -160,15 +162,45 @@ class AuditStoriesTest {
         Files.write(out, o.toByteArray());
     }
 
+    /** The report keys docs/SECURITY.md documents as stable (written out here, not taken from {@link Audit}). */
+    static final List<String> DOCUMENTED_KEYS = List.of("recovered_relative_error", "fraction_neurons_recovered",
+            "fraction_params_in_clear", "regression_tokens_needed", "recovered_greedy_identical", "recovered_speedup",
+            "recovered_model");
+
+    /** The node at a key path; a missing key or a JSON null fails the test naming the path. */
+    static JsonNode req(JsonNode j, String... path) {
+        JsonNode n = j;
+        StringBuilder at = new StringBuilder();
+        for (String k : path) {
+            at.append('/').append(k);
+            assertThat(n.has(k)).as("report key %s", at).isTrue();
+            n = n.get(k);
+            assertThat(n.isNull()).as("report key %s is null", at).isFalse();
+        }
+        return n;
+    }
+
+    /** A number at a key path (fails on a missing key or a non-number, never reads as 0.0). */
+    static double num(JsonNode j, String... path) {
+        JsonNode n = req(j, path);
+        assertThat(n.isNumber()).as("report key %s is a number: %s", String.join("/", path), n).isTrue();
+        return n.doubleValue();
+    }
+
     private static void checkRecovery(JsonNode j, Path out) {
-        for (String k : Audit.STABLE_KEYS) assertThat(j.has(k)).as(k).isTrue();
-        assertThat(j.get("recovered_relative_error").asDouble()).isLessThan(1e-6);
-        assertThat(j.get("fraction_neurons_recovered").asDouble()).isEqualTo(1.0);
-        assertThat(j.get("recovered_greedy_identical").asBoolean()).isTrue();
-        assertThat(j.get("fraction_params_in_clear").asDouble()).isBetween(0.5, 0.9);
-        Path rec = Path.of(j.get("recovered_model").asText());
+        for (String k : DOCUMENTED_KEYS) assertThat(j.has(k)).as(k).isTrue();
+        double err = num(j, "recovered_relative_error");
+        System.out.printf("%s: audit recovered_relative_error %.3g%n", out.getFileName(), err);
+        // docs/SECURITY.md: 1.4-1.9e-8 (float32 storage, W_down bit-exact, gate rows within ~1 ulp); 1e-7 is that
+        // order of magnitude with room for the rounding of another CPU, and 100x below what the old bound allowed
+        assertThat(err).isLessThan(1e-7);
+        assertThat(num(j, "fraction_neurons_recovered")).isEqualTo(1.0);
+        assertThat(req(j, "recovered_greedy_identical").isBoolean()).isTrue();
+        assertThat(req(j, "recovered_greedy_identical").booleanValue()).isTrue();
+        assertThat(num(j, "fraction_params_in_clear")).isBetween(0.5, 0.9);
+        Path rec = Path.of(req(j, "recovered_model").asText());
         assertThat(rec).exists().startsWith(out);
-        assertThat(j.get("recovered_speedup").asDouble()).isPositive();
+        assertThat(num(j, "recovered_speedup")).isPositive();
         independentCheck(rec);
     }
 
@@ -181,7 +213,7 @@ class AuditStoriesTest {
             ModelConfig c = o.config();
             assertThat(r.model().format()).isEqualTo("gguf");
             int dim = c.dim(), hidden = c.hiddenDim();
-            double err = 0, norm = 0, worst = 0;
+            double err = 0, norm = 0, worst = 0, downErr = 0;
             for (int l = 0; l < c.nLayers(); l++) {
                 float[] og = o.require(TensorNames.blk(l, TensorNames.FFN_GATE)).toFloats(), rg = r.model().require(TensorNames.blk(l, TensorNames.FFN_GATE)).toFloats();
                 float[] ou = o.require(TensorNames.blk(l, TensorNames.FFN_UP)).toFloats(), ru = r.model().require(TensorNames.blk(l, TensorNames.FFN_UP)).toFloats();
@@ -204,6 +236,7 @@ class AuditStoriesTest {
                     for (int k = 0; k < dim; k++) n += Math.pow(og[i * dim + k], 2) + Math.pow(ou[i * dim + k], 2);
                     for (int k = 0; k < dim; k++) {
                         e += Math.pow(od[k * hidden + i] - rd[k * hidden + best], 2);
+                        downErr = Math.max(downErr, Math.abs(od[k * hidden + i] - rd[k * hidden + best]));
                         n += Math.pow(od[k * hidden + i], 2);
                     }
                     err += e;
@@ -211,8 +244,12 @@ class AuditStoriesTest {
                     worst = Math.max(worst, Math.sqrt(e / n));
                 }
             }
-            assertThat(Math.sqrt(err / norm)).as("relative error of all MLP weights").isLessThan(1e-6);
-            assertThat(worst).as("worst neuron").isLessThan(1e-5);
+            System.out.printf("independent: relative error of all MLP weights %.3g, worst neuron %.3g, max |dW_down| %.3g%n",
+                    Math.sqrt(err / norm), worst, downErr);
+            // docs/SECURITY.md: W_down columns bit-exact, gate rows ~1 ulp (2.3-2.7e-8), all weights 1.4-1.9e-8
+            assertThat(downErr).as("W_down columns are recovered bit-exactly").isEqualTo(0.0);
+            assertThat(Math.sqrt(err / norm)).as("relative error of all MLP weights").isLessThan(1e-7);
+            assertThat(worst).as("worst neuron (measured 2.7e-8)").isLessThan(1e-7);
             List<int[]> seqs = TextData.encode(oe.model().tokenizer(), TextData.paragraphs(TEXT), 2000, 512);
             for (int p = 0; p < 4; p++) {
                 int[] prompt = Arrays.copyOf(seqs.get(p), 6);
@@ -233,15 +270,19 @@ class AuditStoriesTest {
         JsonNode j = JSON.readTree(Files.readString(r.reportJson()));
         assertThat(j.has("recovered_relative_error")).isFalse();
         assertThat(j.has("recovered_greedy_identical")).isFalse();
-        assertThat(j.get("fraction_neurons_recovered").asDouble()).isEqualTo(1.0);
-        assertThat(j.get("text_source").asText()).contains("sampled by the release");
-        assertThat(j.get("regression_tokens_needed").isInt()).isTrue();
-        assertThat(Path.of(j.get("recovered_model").asText())).exists();
-        JsonNode learning = j.path("attacks").path("learning").path("budgets");
+        assertThat(num(j, "fraction_neurons_recovered")).isEqualTo(1.0);
+        assertThat(req(j, "text_source").asText()).contains("sampled by the release");
+        assertThat(req(j, "regression_tokens_needed").isInt()).isTrue();
+        assertThat(Path.of(req(j, "recovered_model").asText())).exists();
+        JsonNode learning = req(j, "attacks", "learning", "budgets");
+        assertThat(learning.isArray()).isTrue();
         assertThat(learning.size()).isEqualTo(2);
         for (JsonNode b : learning) {
-            double agreement = b.path("teacher_forced_vs_release").path("agreement").asDouble();
-            assertThat(agreement).isBetween(0.0, 1.0);
+            // a missing key fails in num(); the learner imitates the release, so it must get some tokens right
+            // (a random guess over 512 tokens agrees ~0.2 % of the time) without being reported above 1
+            assertThat(num(b, "teacher_forced_vs_release", "positions")).isPositive();
+            double agreement = num(b, "teacher_forced_vs_release", "agreement");
+            assertThat(agreement).isGreaterThan(0.0).isLessThanOrEqualTo(1.0);
         }
         assertThat(Files.readString(r.reportMd())).contains("Attack 1", "Attack 2", "Attack 3", "Attack 4");
     }

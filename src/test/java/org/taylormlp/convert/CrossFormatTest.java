@@ -17,12 +17,18 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The same synthetic weights written as GGUF and as a Hugging Face folder give identical logits in our engine
- * (and equal the in-memory model's): the Q/K row permutation between the two RoPE layouts, biases, partial rotary,
- * tied embeddings and Llama-3.1 scaling (rope_freqs.weight vs rope_scaling) are all exercised.
+ * The same synthetic weights written as GGUF and as a Hugging Face folder give bit-identical logits in our engine
+ * (docs/PERFORMANCE.md: both RoPE layouts hold bit-identical q/k vectors), and equal the in-memory model's to
+ * float32 rounding: the Q/K row permutation between the two RoPE layouts, biases, partial rotary, tied embeddings
+ * and Llama-3.1 scaling (rope_freqs.weight vs rope_scaling) are all exercised.
  */
 class CrossFormatTest {
-    static final double TOL = 1e-5;
+    /**
+     * GGUF file vs the in-memory model it was written from: measured 0 for the Llama/Mistral/Qwen2 variants and
+     * 7.6e-6 for Phi-2 (cause not pinned down); no doc claims
+     * bit identity here, so the bound is float32 rounding of logits of size ~1.
+     */
+    static final double MEMORY_TOL = 1e-5;
 
     @TempDir
     Path dir;
@@ -58,8 +64,8 @@ class CrossFormatTest {
             float[] lg = Logits.all(g, ids), lh = Logits.all(h, ids);
             double dGguf = Logits.maxAbsDiff(reference, lg), dHf = Logits.maxAbsDiff(lg, lh);
             System.out.printf("cross-format %-8s max|Δlogit| gguf-vs-memory %.2e, hf-vs-gguf %.2e%n", name, dGguf, dHf);
-            assertThat(dGguf).isLessThanOrEqualTo(TOL);
-            assertThat(dHf).isLessThanOrEqualTo(TOL);
+            assertThat(dGguf).isLessThanOrEqualTo(MEMORY_TOL);
+            assertThat(dHf).as("GGUF vs HF logits are bit-identical (docs/PERFORMANCE.md)").isEqualTo(0.0);
             if (s.family() == Family.LLAMA || s.family() == Family.MISTRAL) {
                 // the HF folder holds half-split rows: HF row hs/2 of head 0 is GGUF (adjacent) row 1
                 Tensor gq = g.require("blk.0.attn_q.weight"), hq = h.require("blk.0.attn_q.weight");

@@ -68,13 +68,14 @@ class EvalCommandTest {
                     "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx512m",
                     "-cp", System.getProperty("java.class.path"), "org.taylormlp.cli.Main",
                     "bench", "-m", MODEL.toString(), "-p", "0", "-n", "4", "-t", "1", "-r", "2", "--format", "json", "--bandwidth-mib", mib));
-            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            assertThat(p.exitValue()).isZero();
-            JsonNode r = new ObjectMapper().readTree(out).get(0);
-            assertThat(r.path("bound_tokens_per_second").asDouble()).isPositive();
-            rss[i++] = r.path("peak_rss_bytes").asLong();
+            org.taylormlp.TestProcesses.Result res = org.taylormlp.TestProcesses.run(new ProcessBuilder(cmd),
+                    java.time.Duration.ofSeconds(180), "taylormlp bench --bandwidth-mib " + mib + " in a fresh JVM");
+            assertThat(res.exitCode()).as(res.output()).isZero();
+            JsonNode r = new ObjectMapper().readTree(res.stdout()).get(0);
+            assertThat(r.has("bound_tokens_per_second") && r.has("peak_rss_bytes")).as(res.stdout()).isTrue();
+            assertThat(r.get("bound_tokens_per_second").asDouble()).isPositive();
+            assertThat(r.get("peak_rss_bytes").isNumber()).isTrue();
+            rss[i++] = r.get("peak_rss_bytes").asLong();
         }
         assertThat(rss[0]).isGreaterThan(1 << 20);
         assertThat(Math.abs(rss[1] - rss[0])).as("peak RSS with a 2 GiB bandwidth buffer vs a 4 MiB one").isLessThan(512L << 20);

@@ -169,7 +169,8 @@ class TaskTest {
                 for (int j = e.contStart()[i]; j < s.length; j++) ll += Fidelity.logProb(all, (j - 1) * vocab, vocab, s[j]);
                 assertThat(fast[i]).as("choice %d", i).isCloseTo(ll, within(1e-3));
             }
-            assertThat(fast[0]).isGreaterThan(fast[2] - 100); // finite, sensible
+            // log-likelihoods of multi-token continuations: finite and below 0
+            for (double v : fast) assertThat(v).isFinite().isNegative();
         }
     }
 

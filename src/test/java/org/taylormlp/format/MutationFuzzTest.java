@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
@@ -81,17 +82,28 @@ class MutationFuzzTest {
     private void fuzz(byte[] good, String name, Opener opener) throws IOException {
         Random r = new Random(20240611);
         Path p = dir.resolve(name);
+        Files.write(p, good);
+        assertThat(opener.openAndTouch(p)).as("the unmutated file opens").isNotNull();
+        int accepted = 0, rejected = 0;
         for (int it = 0; it < ITERATIONS; it++) {
             byte[] b = mutate(good, r);
             Files.write(p, b);
             try {
                 opener.openAndTouch(p);
+                accepted++;
             } catch (ModelFormatException expected) {
-                // fine
+                rejected++;
             } catch (Throwable t) {
                 fail("iteration " + it + ": " + t + " for mutant " + Arrays.toString(Arrays.copyOf(b, Math.min(b.length, 96))), t);
             }
         }
+        System.out.printf("%s: %d mutants opened, %d rejected with ModelFormatException%n", name, accepted, rejected);
+        // both outcomes must occur: a fuzzer whose mutants all fail early (or all miss the parsed bytes) tests
+        // nothing. Mutations of data bytes open, mutations of headers and truncations are rejected. Measured with
+        // this seed: GGUF 438 opened / 562 rejected, safetensors 40 / 960 (its JSON header is most of the file);
+        // the floor of 2 % each is below both.
+        assertThat(accepted).as("mutants that opened").isGreaterThanOrEqualTo(ITERATIONS / 50);
+        assertThat(rejected).as("mutants rejected").isGreaterThanOrEqualTo(ITERATIONS / 50);
     }
 
     private static byte[] mutate(byte[] good, Random r) {

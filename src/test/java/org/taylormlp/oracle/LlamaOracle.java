@@ -2,15 +2,15 @@ package org.taylormlp.oracle;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.taylormlp.TestProcesses;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.fail;
 
@@ -35,17 +35,15 @@ public final class LlamaOracle {
         }
         for (String tool : List.of("node", "npm")) {
             try {
-                Process p = new ProcessBuilder(tool, "--version").redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) fail(tool + " --version failed: the llama.cpp oracle needs node and npm");
+                TestProcesses.Result r = TestProcesses.run(new ProcessBuilder(tool, "--version"), Duration.ofSeconds(60), tool + " --version");
+                if (r.exitCode() != 0) fail(tool + " --version failed: the llama.cpp oracle needs node and npm\n" + r.output());
             } catch (IOException e) {
                 fail("'" + tool + "' is not available (" + e.getMessage() + "): the llama.cpp oracle tests need node and npm on the PATH");
             }
         }
         ProcessBuilder pb = new ProcessBuilder("bash", "scripts/install-oracle.sh").redirectErrorStream(true);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) fail("scripts/install-oracle.sh failed:\n" + out);
+        TestProcesses.Result r = TestProcesses.run(pb, Duration.ofSeconds(600), "scripts/install-oracle.sh");
+        if (r.exitCode() != 0) fail("scripts/install-oracle.sh failed:\n" + r.output());
         return DIR;
     }
 
@@ -76,17 +74,11 @@ public final class LlamaOracle {
         String script = f32Kv ? f32KvScript().getFileName().toString() : "greedy.mjs";
         StringJoiner toks = new StringJoiner(",");
         for (int t : prompt) toks.add(Integer.toString(t));
-        Process p = new ProcessBuilder("node", script, "--model", gguf.toAbsolutePath().toString(), "--tokens",
+        TestProcesses.Result r = TestProcesses.run(new ProcessBuilder("node", script, "--model", gguf.toAbsolutePath().toString(), "--tokens",
                 toks.toString(), "--n", Integer.toString(n), "--top", "1", "--json", "--threads", "1")
-                .directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.PIPE).start();
-        byte[] err = new byte[0];
-        String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        err = p.getErrorStream().readAllBytes();
-        if (!p.waitFor(300, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("llama.cpp oracle timed out on " + gguf);
-        }
-        if (p.exitValue() != 0) fail("llama.cpp oracle failed on " + gguf + ":\n" + json + new String(err, StandardCharsets.UTF_8));
+                .directory(dir.toFile()), Duration.ofSeconds(300), "llama.cpp oracle on " + gguf);
+        if (r.exitCode() != 0) fail("llama.cpp oracle failed on " + gguf + ":\n" + r.output());
+        String json = r.stdout();
         JsonNode root = JSON.readTree(json);
         List<Integer> ids = new ArrayList<>();
         root.path("ids").forEach(x -> ids.add(x.asInt()));

@@ -12,15 +12,30 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The default preset keeps the original's behaviour on held-out text: teacher-forced argmax agreement ≥ 99.9 %
+ * The default preset protects the share of neurons docs/RESULTS.md reports (63.5 % of stories15M, 30.9 % of
+ * stories260K) and keeps the original's behaviour on held-out text: teacher-forced argmax agreement ≥ 99.9 %
  * over ≥ 20,000 tokens of paragraphs not used for calibration, and identical 64-token greedy continuations for
- * ≥ 98 % of 50 prompts taken from that text.
+ * ≥ 47 of 50 prompts taken from that text.
+ *
+ * <p>Margins (measured figures in docs/RESULTS.md, "What the tests hold"): agreement 0.99985 / 0.99995, i.e.
+ * 3 and 1 flips in ~20,000 positions, against a floor that allows 20; greedy 49/50 and 50/50. A greedy
+ * continuation diverges when a near-tie flips (then the rest of the text differs), so prompts are the unit:
+ * measured rate 1 flip in 100 prompts; at p = 1 % the chance of 4 or more flips in 50 is 0.16 %, so a flip or
+ * two on another CPU does not decide, while a broken series or selection flips most prompts. The protected
+ * fraction is deterministic on one machine; ±1 percentage point allows neurons on the radius to flip elsewhere.
  */
 class DefaultPresetFidelityTest {
+    /** Protected fraction of MLP neurons at the default preset, as docs/RESULTS.md reports it. */
+    static final Map<String, Double> DOCUMENTED_FRACTION = Map.of(
+            "stories260K/stories260K.bin", 0.309, "stories15M/stories15M.bin", 0.635);
+    static final double FRACTION_BAND = 0.01;
+    static final int MIN_GREEDY_IDENTICAL = 47;
+
     @TempDir
     Path dir;
 
@@ -33,7 +48,9 @@ class DefaultPresetFidelityTest {
             CalibrationStats s = ReleaseFixtures.calibrate(original, 20000);
             Selection.Plan plan = ReleaseFixtures.plan(original, s, Protection.DEFAULT_RULE, Protection.DEFAULT_ORDER);
             Protector.Summary sum = Protector.protect(original.model(), plan, Protection.defaultOptions(original.model().config().activation()), release, null);
-            assertThat(sum.protectedNeurons()).isPositive();
+            double fraction = (double) sum.protectedNeurons() / sum.totalNeurons();
+            assertThat(fraction).as("protected fraction (docs/RESULTS.md: %s)", DOCUMENTED_FRACTION.get(model))
+                    .isBetween(DOCUMENTED_FRACTION.get(model) - FRACTION_BAND, DOCUMENTED_FRACTION.get(model) + FRACTION_BAND);
             try (Engine rel = Engine.open(release, null, 2, 512)) {
                 var tok = original.model().tokenizer();
                 List<int[]> held = TextData.encode(tok, ReleaseFixtures.heldOutParagraphs(), 20500, 512);
@@ -50,7 +67,8 @@ class DefaultPresetFidelityTest {
                         tf.agreement(), tf.positions(), tf.klMean(), g.identical(), g.prompts());
                 assertThat(tf.positions()).isGreaterThanOrEqualTo(20000);
                 assertThat(tf.agreement()).isGreaterThanOrEqualTo(0.999);
-                assertThat(g.matchRate()).isGreaterThanOrEqualTo(0.98);
+                assertThat(g.prompts()).isEqualTo(50);
+                assertThat(g.identical()).as("identical greedy continuations of 50").isGreaterThanOrEqualTo(MIN_GREEDY_IDENTICAL);
             }
         }
     }

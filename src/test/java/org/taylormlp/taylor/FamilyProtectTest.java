@@ -10,13 +10,14 @@ import org.taylormlp.eval.Fidelity;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Every family (Llama, Mistral, Qwen2, Phi-2 with its GELU-with-bias MLP): protect + run keeps teacher-forced argmax
- * agreement ≥ 99.9 % with the original on text the original samples itself (calibration and evaluation use
- * different seeds).
+ * agreement ≥ 99.8 % with the original on text the original samples itself (calibration and evaluation use
+ * different seeds), while protecting the share of neurons docs/RESULTS.md reports for each family.
  */
 class FamilyProtectTest {
     /**
@@ -26,6 +27,24 @@ class FamilyProtectTest {
      */
     static final String RULE = "radius:0.9";
     static final int ORDER = 48;
+
+    /**
+     * Protected neurons measured per family (docs/RESULTS.md, "Synthetic families"). Calibration is deterministic,
+     * so on one machine the count is exact; the ±10 % band leaves room for a neuron whose calibrated range sits on
+     * the radius to flip under another vector width, while a selection that protects 1 % (or everything) fails.
+     */
+    static final Map<SyntheticModels.Family, Integer> EXPECTED_PROTECTED = Map.of(
+            SyntheticModels.Family.LLAMA, 61, SyntheticModels.Family.MISTRAL, 66,
+            SyntheticModels.Family.QWEN2, 531, SyntheticModels.Family.PHI2, 54);
+
+    /**
+     * Evaluation positions and the agreement floor. Measured over 6,120 positions: 0 (Llama, Phi-2), 1 (Mistral) and
+     * 4 (Qwen2) argmax flips, all at near-ties of random-weight models. Taking the worst, 4 expected flips, the
+     * floor 0.998 allows 12, and P(Poisson(4) > 12) ≈ 3e-4: a few more flips on another CPU cannot decide the test,
+     * while a wrong series or selection flips far more.
+     */
+    static final int EVAL_TOKENS = 6144;
+    static final double MIN_AGREEMENT = 0.998;
 
     @TempDir
     Path dir;
@@ -42,13 +61,15 @@ class FamilyProtectTest {
             Selection.Plan plan = Selection.select(RULE, s, orig.model().config().activation(), ORDER);
             Protector.Summary sum = Protector.protect(orig.model(), plan, Protection.defaultOptions(orig.model().config().activation()), release, null);
             try (Engine rel = Engine.open(release, null, 1, 256)) {
-                List<int[]> held = SelfText.sample(orig, 2048, 9000);
+                List<int[]> held = SelfText.sample(orig, EVAL_TOKENS, 9000);
                 Fidelity.TeacherForced tf = Fidelity.teacherForced(orig.transformer(), rel.transformer(), held, null);
                 System.out.printf("%s: protected %d/%d, agreement %.5f over %d, max dlogit %.3g%n", family,
                         sum.protectedNeurons(), sum.totalNeurons(), tf.agreement(), tf.positions(), tf.maxAbsLogit());
-                assertThat((double) sum.protectedNeurons() / sum.totalNeurons()).isGreaterThan(0.03);
-                assertThat(tf.positions()).isGreaterThanOrEqualTo(2000);
-                assertThat(tf.agreement()).isGreaterThanOrEqualTo(0.999);
+                int expected = EXPECTED_PROTECTED.get(family);
+                assertThat(sum.protectedNeurons()).as("protected neurons (docs/RESULTS.md: %d)", expected)
+                        .isBetween((long) Math.floor(expected * 0.9), (long) Math.ceil(expected * 1.1));
+                assertThat(tf.positions()).isGreaterThanOrEqualTo(EVAL_TOKENS - 100);
+                assertThat(tf.agreement()).isGreaterThanOrEqualTo(MIN_AGREEMENT);
             }
         }
     }

@@ -52,10 +52,10 @@ class ReleaseRoundTripTest {
         cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
                 "org.taylormlp.cli.Main", "generate", "-m", release.toString(), "--prompt", "Once upon a time",
                 "-n", "40", "--temperature", "0", "-t", "1"));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).isZero();
+        org.taylormlp.TestProcesses.Result r = org.taylormlp.TestProcesses.run(new ProcessBuilder(cmd),
+                java.time.Duration.ofSeconds(120), "taylormlp generate on the release in a fresh JVM");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        String out = r.stdout();
         assertThat(out.strip()).isEqualTo(expected.strip());
     }
 }

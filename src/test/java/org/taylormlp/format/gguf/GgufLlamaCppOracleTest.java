@@ -8,10 +8,8 @@ import org.taylormlp.tensor.Quantize;
 import org.taylormlp.tensor.Tensor;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -57,12 +55,11 @@ class GgufLlamaCppOracleTest {
             for (Tensor t : f.tensors()) w.addTensor(t.rank() == 2 && t.cols() % 32 == 0 ? Quantize.quantize(t, dt) : t);
             w.write(out);
         }
-        Process p = new ProcessBuilder("node", "greedy.mjs", "--model", out.toAbsolutePath().toString(), "--tokens", "1",
-                "--n", "20", "--threads", "1", "--json")
-                .directory(oracle.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(json).isZero();
+        org.taylormlp.TestProcesses.Result r = org.taylormlp.TestProcesses.run(new ProcessBuilder("node", "greedy.mjs", "--model",
+                out.toAbsolutePath().toString(), "--tokens", "1", "--n", "20", "--threads", "1", "--json")
+                .directory(oracle.toFile()), java.time.Duration.ofSeconds(120), "llama.cpp oracle on " + out);
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        String json = r.stdout();
         assertThat(json).contains("\"ids\":" + expected);
     }
 }
