@@ -105,9 +105,9 @@ public final class Bench {
 
     /**
      * Bandwidth passes (over {@code bandwidthBytes}, the group's threads) after each generation repetition, and the
-     * fewest in all; the bound uses their median. Passes between the repetitions see the machine as the decode does;
-     * measured once after all tests, the 8B-shaped decode came out at 65-84 % of its bound from run to run here, as
-     * other tenants' traffic came and went.
+     * fewest in all; the bound uses their median. Passes between the repetitions see the machine as the decode does,
+     * so the bound moves with other tenants' traffic together with the decode instead of being taken in a different
+     * minute.
      */
     static final int PASSES_PER_GAP = 3, MIN_PASSES = 9;
 

@@ -290,13 +290,9 @@ public final class VectorKernels implements Kernels {
      * Rows per chunk of a matrix-vector product: threads claim chunks dynamically, which evens out cores of unequal
      * speed, at a cost per chunk (a claim, and two new streams for the prefetchers) that small chunks feel. Four
      * chunks per thread, or for products streamed from memory up to sixteen as long as each chunk keeps at least
-     * {@link #FINE_CHUNK_BYTES}. Decode tokens/s, 2 threads: 8B-shaped BF16 model 19.9 with sixteen chunks per
-     * thread against 19.2 with four, alternating in one JVM (15.5 with one chunk per thread: one vCPU of this
-     * machine often runs 35 % slower than the other); with the far-paired loops, {@code bench} in fresh JVMs,
-     * chunks of at least 1 MiB 30.3 / 28.0 / 28.0, at least 8 MiB 27.7 / 28.1 / 30.8, four per thread 28.1 / 25.6 /
-     * 25.3. stories15M F32 (streamed; a 37 MB classifier, the rest under 1 MB): sixteen chunks per thread 481-499,
-     * at least 1 MiB 551-584, at least 8 MiB 708-723; stories15M Q8_0 (in cache) 950 with four against 820 with
-     * sixteen.
+     * {@link #FINE_CHUNK_BYTES}. Fine chunks keep a faster core busy to the end of a big streamed product; the floor
+     * keeps models with a few large and many small matrices from paying the per-chunk cost on the small ones, and
+     * cache-resident products, where that cost weighs most, keep four (measurements: CHANGELOG.md, 2026-11-29).
      */
     int grain(int rows, int cols, long rowBytes) {
         int g = Math.max(1, rows / (pool.threads() * 4));
@@ -378,7 +374,8 @@ public final class VectorKernels implements Kernels {
 
     /**
      * Decode steps that read at most this many weight bytes are taken to run from the last-level cache
-     * ({@code -Dtaylormlp.cacheBytes}, default 24 MiB; this machine's L3 is 32 MiB).
+     * ({@code -Dtaylormlp.cacheBytes}, default 24 MiB: below a common 32 MiB L3, leaving room for activations and
+     * the KV cache).
      */
     static final long CACHE_BYTES = Long.getLong("taylormlp.cacheBytes", 24L << 20);
 
@@ -406,13 +403,9 @@ public final class VectorKernels implements Kernels {
 
     /**
      * Rows [r0, r1): two rows per step, the first half of the range paired with the second (row r with row r + h),
-     * so that each thread reads two long sequential streams. Measured against one row at a time, decode tokens/s
-     * alternating in one JVM, 2 threads and 1, on an 8B-shaped model copied into huge-page memory: BF16 17.1 vs
-     * 14.8 and 11.6 vs 9.5; F32 12.2 vs 9.2 and 8.0 vs 5.2; F16 16.8 vs 13.2 and 8.5 vs 8.7; Q8_0 29.0 vs 15.0 and
-     * 12.2 vs 7.3; Q4_0 29.3 vs 18.2 and 17.5 vs 9.1; stories15M F32 (rows of 288 floats) 480 vs 370 and 400 vs
-     * 350; stories15M Q8_0 (in cache) 1560 vs 1430 and 1160 vs 1040. Pairing <em>adjacent</em> rows (r, r + 1), as
-     * before, breaks both streams at every row end: it lost to one row at a time on streamed Q8_0, Q4_0, F16 and
-     * narrow rows (stories15M F32 167 vs 400-450 tok/s).
+     * so that each thread reads two long sequential streams, for every dtype and row width. Pairing
+     * <em>adjacent</em> rows (r, r + 1) would break both streams at every row end and lose to one row at a time on
+     * streamed weights (measurements: CHANGELOG.md, 2026-11-29).
      */
     void rows(Tensor w, float[] x, int xOff, float[] out, int outBase, int r0, int r1) {
         if (forcedPairRows == Boolean.FALSE) singleRows(w, x, xOff, out, outBase, r0, r1);
@@ -493,7 +486,7 @@ public final class VectorKernels implements Kernels {
     // These methods are deliberately longer than C2's hot-call inlining limit (FreqInlineSize, 325 bytecodes):
     // each is compiled as its own unit. Inlined into a large caller (the transformer's forward pass), a kernel
     // competed for that caller's node budget, and when C2 ran out some vector intrinsics fell back to boxed
-    // Java code: measured, Q8_0 decode alternated between ~900 and ~450 tok/s from one repetition to the next.
+    // Java code, and decode speed halved from one repetition to the next.
 
     static void rowsF32(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
         int half = (r1 - r0) >> 1;
@@ -778,7 +771,7 @@ public final class VectorKernels implements Kernels {
 
     /**
      * acc += d · Σ q·x per block of 32: the int8 lanes widened to float, the scale applied once per block. The
-     * block sum starts with a multiply, not an FMA onto zero (measured 20 vs 25 GB/s in the two-row loop).
+     * block sum starts with a multiply, not an FMA onto zero (faster in the two-row loop).
      */
     static float dotQ8(MemorySegment m, long off, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
