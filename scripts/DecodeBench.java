@@ -1,4 +1,4 @@
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.eval.Speed;
 import org.taylormlp.model.ResidentWeights;
 import org.taylormlp.model.WeightLoading;

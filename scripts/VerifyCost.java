@@ -1,4 +1,4 @@
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
 import org.taylormlp.taylor.ReleaseIntegrity;
@@ -16,14 +16,13 @@ public class VerifyCost {
     public static void main(String[] a) {
         Path release = Path.of(a[0]);
         int rounds = a.length > 1 ? Integer.parseInt(a[1]) : 10, warmup = a.length > 2 ? Integer.parseInt(a[2]) : 2;
-        Engine.ensureWired();
         double[] on = new double[rounds], off = new double[rounds];
         for (int r = -warmup; r < rounds; r++) {
             for (int k = 0; k < 2; k++) {
                 boolean check = (r + k) % 2 == 0;
                 long t0 = System.nanoTime();
                 var policy = new ReleaseIntegrity.Policy(check, null, null, s -> { });
-                try (Model m = ScopedValue.where(ReleaseIntegrity.POLICY, policy).call(() -> ModelLoader.load(release))) {
+                try (Model m = ScopedValue.where(ReleaseIntegrity.POLICY, policy).call(() -> org.taylormlp.runtime.Models.load(release))) {
                     double ms = (System.nanoTime() - t0) / 1e6;
                     if (r >= 0) (check ? on : off)[r] = ms;
                 }

@@ -1,11 +1,11 @@
 package org.taylormlp;
 
 import org.junit.jupiter.api.Assumptions;
-import org.taylormlp.app.ModelStore;
-import org.taylormlp.app.SyntheticModels;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.SelfText;
-import org.taylormlp.app.TextData;
+import org.taylormlp.runtime.ModelStore;
+import org.taylormlp.synth.SyntheticModels;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.SelfText;
+import org.taylormlp.runtime.TextData;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -2,9 +2,9 @@ package org.taylormlp.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.taylormlp.TaylorMlpException;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.SelfText;
-import org.taylormlp.app.TextData;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.SelfText;
+import org.taylormlp.runtime.TextData;
 import org.taylormlp.audit.Audit;
 import org.taylormlp.audit.AuditOptions;
 import org.taylormlp.model.WeightLoading;

@@ -1,7 +1,7 @@
 package org.taylormlp.api;
 
 import org.taylormlp.TaylorMlpException;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.generate.Generator;
 import org.taylormlp.generate.Sampler;
 import org.taylormlp.model.Model;

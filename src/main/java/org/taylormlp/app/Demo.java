@@ -1,5 +1,10 @@
 package org.taylormlp.app;
 
+import org.taylormlp.runtime.ModelStore;
+import org.taylormlp.runtime.TextData;
+import org.taylormlp.runtime.SelfText;
+import org.taylormlp.runtime.Progress;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.eval.Fidelity;
 import org.taylormlp.generate.Generator;
@@ -35,7 +40,7 @@ public final class Demo {
             throw new TaylorMlpException("cannot create " + o.out() + ": " + e.getMessage(), e);
         }
         Path release = o.out().resolve("stories15M.taylor.safetensors");
-        try (Engine orig = new Engine(Engine.place(org.taylormlp.model.ModelLoader.load(loc.model(), loc.tokenizer()),
+        try (Engine orig = new Engine(Engine.place(org.taylormlp.runtime.Models.load(loc.model(), loc.tokenizer()),
                 org.taylormlp.model.WeightLoading.AUTO),
                 org.taylormlp.tensor.KernelsProvider.create(o.threads()), 512)) {
             Tokenizer tok = orig.model().tokenizer();

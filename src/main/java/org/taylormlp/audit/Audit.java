@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.Version;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.TextData;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.TextData;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.generate.Generator;
 import org.taylormlp.generate.Sampler;
@@ -57,7 +57,6 @@ public final class Audit {
     public static Result run(Path release, Path original, Path originalTokenizer, Path textFile, Path outDir, int threads,
                              AuditOptions opt, PrintStream log) {
         long t0 = System.nanoTime();
-        Engine.ensureWired();
         try (Engine rel = Engine.open(release, null, threads, 4096)) {
             ReleaseReader.Info info = ReleaseReader.info(rel.model());
             if (info == null) {

@@ -1,6 +1,6 @@
 package org.taylormlp.audit;
 
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelConfig;
 import org.taylormlp.taylor.ReleaseReader;

@@ -2,8 +2,8 @@ package org.taylormlp.audit;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.taylormlp.app.Progress;
-import org.taylormlp.app.TextData;
+import org.taylormlp.runtime.Progress;
+import org.taylormlp.runtime.TextData;
 import org.taylormlp.eval.Fidelity;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelConfig;

@@ -1,7 +1,7 @@
 package org.taylormlp.audit;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.eval.Fidelity;
 import org.taylormlp.eval.Speed;
 

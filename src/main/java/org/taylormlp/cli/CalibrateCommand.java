@@ -1,7 +1,7 @@
 package org.taylormlp.cli;
 
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.TextData;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.TextData;
 import org.taylormlp.taylor.CalibrationFile;
 import org.taylormlp.taylor.CalibrationStats;
 import org.taylormlp.taylor.Calibrator;
@@ -44,9 +44,9 @@ public final class CalibrateCommand implements Runnable {
     }
 
     static CalibrationStats calibrateSelf(Engine e, int tokens) {
-        List<int[]> seqs = org.taylormlp.app.SelfText.sample(e, tokens, 1000);
+        List<int[]> seqs = org.taylormlp.runtime.SelfText.sample(e, tokens, 1000);
         long total = TextData.tokenCount(seqs);
-        try (var bar = org.taylormlp.app.Progress.start("calibrate", total)) {
+        try (var bar = org.taylormlp.runtime.Progress.start("calibrate", total)) {
             return Calibrator.calibrate(e.transformer(), seqs, total, e.transformer().maxContext(), bar::stepTo);
         }
     }
@@ -57,7 +57,7 @@ public final class CalibrateCommand implements Runnable {
         for (Path f : files) paragraphs.addAll(TextData.paragraphs(f));
         List<int[]> seqs = TextData.encode(e.model().tokenizer(), paragraphs, maxTokens, e.transformer().maxContext());
         long total = TextData.tokenCount(seqs);
-        try (var bar = org.taylormlp.app.Progress.start("calibrate", total)) {
+        try (var bar = org.taylormlp.runtime.Progress.start("calibrate", total)) {
             return Calibrator.calibrate(e.transformer(), seqs, maxTokens, e.transformer().maxContext(), bar::stepTo);
         }
     }

@@ -1,6 +1,6 @@
 package org.taylormlp.cli;
 
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.chat.ChatRepl;
 import org.taylormlp.chat.CompletionSession;
 import org.taylormlp.chat.PromptEncoder;

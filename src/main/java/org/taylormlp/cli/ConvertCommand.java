@@ -1,6 +1,6 @@
 package org.taylormlp.cli;
 
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.convert.KQuantMix;
 import org.taylormlp.convert.ModelWriters;
 import org.taylormlp.model.Model;
@@ -49,8 +49,7 @@ public final class ConvertCommand implements Runnable {
             throw new IllegalArgumentException("unknown --to '" + to + "' (known: gguf, safetensors)");
         }
         if (shardMib < 1) throw new IllegalArgumentException("--shard-size must be positive");
-        Engine.ensureWired();
-        try (Model loaded = ModelLoader.load(source, tokenizer)) {
+        try (Model loaded = org.taylormlp.runtime.Models.load(source, tokenizer)) {
             Model m = untie ? ModelWriters.untied(loaded) : loaded;
             ModelWriters.Report r = target.equals("gguf") ? ModelWriters.writeGguf(m, dt, out)
                     : ModelWriters.writeHf(m, dt, out, shardMib << 20);

@@ -1,6 +1,6 @@
 package org.taylormlp.cli;
 
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.generate.Generator;
 import org.taylormlp.generate.Sampler;
 import org.taylormlp.tokenizer.TokenStreamDecoder;

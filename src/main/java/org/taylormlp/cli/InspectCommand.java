@@ -1,7 +1,7 @@
 package org.taylormlp.cli;
 
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.Inspector;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.Inspector;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
 import picocli.CommandLine.Command;
@@ -24,8 +24,7 @@ public final class InspectCommand implements Runnable {
 
     @Override
     public void run() {
-        Engine.ensureWired();
-        try (Model m = ModelLoader.load(path, tokenizer)) {
+        try (Model m = org.taylormlp.runtime.Models.load(path, tokenizer)) {
             System.out.print(Inspector.describe(m, !noTensors));
         }
     }

@@ -1,6 +1,6 @@
 package org.taylormlp.cli;
 
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.model.ResidentWeights;
 import org.taylormlp.model.WeightLoading;
 import org.taylormlp.keys.OwnerKey;

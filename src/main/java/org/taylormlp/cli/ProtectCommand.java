@@ -1,7 +1,7 @@
 package org.taylormlp.cli;
 
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.Progress;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.Progress;
 import org.taylormlp.generate.Generator;
 import org.taylormlp.generate.Sampler;
 import org.taylormlp.keys.OwnerKey;

@@ -1,7 +1,7 @@
 package org.taylormlp.cli;
 
 import org.taylormlp.TaylorMlpException;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.chat.PromptEncoder;
 import org.taylormlp.server.OpenAiServer;
 import picocli.CommandLine.Command;

@@ -1,6 +1,6 @@
 package org.taylormlp.cli;
 
-import org.taylormlp.app.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels;
 import org.taylormlp.convert.ModelWriters;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,7 +1,7 @@
 package org.taylormlp.cli;
 
 import org.taylormlp.TaylorMlpException;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.format.safetensors.SafetensorsFile;
 import org.taylormlp.model.Model;
@@ -42,13 +42,12 @@ public final class VerifyCommand implements Runnable {
 
     @Override
     public void run() {
-        Engine.ensureWired();
         long t0 = System.nanoTime();
         if (!Files.exists(path)) throw new ModelFormatException(path, "no such file or folder");
         if (isRelease(path)) {
             ReleaseIntegrity.Policy policy = ModelOptions.releasePolicy(publicKey, false);
             try (Model m = ScopedValue.where(ReleaseIntegrity.POLICY, new ReleaseIntegrity.Policy(true, policy.publicKey(),
-                    policy.publicKeyName(), s -> { })).call(() -> ModelLoader.load(path))) {
+                    policy.publicKeyName(), s -> { })).call(() -> org.taylormlp.runtime.Models.load(path))) {
                 ReleaseIntegrity.Report r = ReleaseIntegrity.report(m);
                 System.out.println("OK " + path + ": taylormlp release; " + r.describe());
                 if (r.recipient() != null) {
@@ -79,7 +78,7 @@ public final class VerifyCommand implements Runnable {
 
     /** Loads with every structural rule of the format, then reads each tensor through. */
     private static Check checkModel(Path p, Path tokenizer) {
-        try (Model m = ModelLoader.load(p, tokenizer)) {
+        try (Model m = org.taylormlp.runtime.Models.load(p, tokenizer)) {
             List<String> bad = new ArrayList<>();
             long bytes = 0;
             for (Map.Entry<String, Tensor> e : m.tensors().entrySet()) {

@@ -3,7 +3,7 @@ package org.taylormlp.eval;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.model.ResidentWeights;
 import org.taylormlp.model.WeightLoading;
 import org.taylormlp.taylor.ReleaseReader;

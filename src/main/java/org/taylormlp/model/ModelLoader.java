@@ -37,32 +37,46 @@ public final class ModelLoader {
      */
     public static final String TOKENIZER_SOURCE = "tokenizer.source";
 
-    /** Release loading is provided by the taylor package; registered there to keep layers one-directional. */
+    /**
+     * Opens taylormlp releases. The taylor package implements it (a layer above this one), so callers pass it in:
+     * {@code org.taylormlp.runtime.Models} does; {@link #load(Path, Path)} without one refuses releases.
+     */
+    /** The {@code format} metadata value of a release (taylor.ReleaseFormat.FORMAT; this layer cannot import it). */
+    private static final String RELEASE_FORMAT = "taylormlp-release";
+
     public interface ReleaseOpener {
         boolean isRelease(SafetensorsFile file);
 
         Model open(SafetensorsFile file);
     }
 
-    private static volatile ReleaseOpener releaseOpener;
-
-    public static void registerReleaseOpener(ReleaseOpener opener) { releaseOpener = opener; }
-
+    /** A checkpoint (not a release: see {@link #load(Path, Path, ReleaseOpener)}). */
     public static Model load(Path path) {
-        return load(path, null);
+        return load(path, null, null);
     }
 
-    /** @param tokenizerPath for llama2.c checkpoints: tokenizer.bin (default: looked up beside the model) */
+    /** A checkpoint (not a release: see {@link #load(Path, Path, ReleaseOpener)}). */
     public static Model load(Path path, Path tokenizerPath) {
+        return load(path, tokenizerPath, null);
+    }
+
+    /**
+     * @param tokenizerPath for llama2.c checkpoints: tokenizer.bin (default: looked up beside the model)
+     * @param releases      opens taylormlp releases, or null to refuse them with a clear error
+     */
+    public static Model load(Path path, Path tokenizerPath, ReleaseOpener releases) {
         if (Files.isDirectory(path)) return loadHfFolder(path);
         if (!Files.isRegularFile(path)) throw new ModelFormatException(path, "no such file or folder");
         byte[] head = readHead(path, 8);
         if (head.length >= 4 && head[0] == 'G' && head[1] == 'G' && head[2] == 'U' && head[3] == 'F') return loadGguf(path);
         if (looksLikeSafetensors(head, path)) {
             SafetensorsFile sf = io(path, () -> SafetensorsFile.open(path));
-            ReleaseOpener ro = releaseOpener;
-            if (ro != null && ro.isRelease(sf)) return ro.open(sf);
+            if (releases != null && releases.isRelease(sf)) return releases.open(sf);
+            boolean release = RELEASE_FORMAT.equals(sf.metadata().get("format"));
             sf.close();
+            if (release) {
+                throw new ModelFormatException(path, "a taylormlp release; open it through org.taylormlp.runtime.Models or Engine");
+            }
             Path parent = path.toAbsolutePath().getParent();
             if (parent != null && Files.isRegularFile(parent.resolve("config.json"))) return loadHfFolder(parent);
             throw new ModelFormatException(path, "a safetensors file without config.json beside it; pass the folder");
@@ -126,15 +140,47 @@ public final class ModelLoader {
         MappedFile f = MappedFile.open(path);
         try {
             Llama2cReader.Result r = Llama2cReader.read(f);
+            ModelConfig config = llama2cConfig(r.header());
             Path tok = tokenizerPath != null ? tokenizerPath : findLlama2cTokenizer(path);
-            Tokenizer tokenizer = ScoreBpeTokenizer.fromLlama2c(tok, r.config().vocabSize());
+            Tokenizer tokenizer = ScoreBpeTokenizer.fromLlama2c(tok, config.vocabSize());
             Map<String, Object> md = new LinkedHashMap<>();
             md.put(TOKENIZER_SOURCE, Map.of("kind", "llama2c", "path", tok.toString()));
-            return new Model(path, "llama2c", r.config(), r.tensors(), tokenizer, md, List.of(f));
+            return new Model(path, "llama2c", config, llama2cTensors(r), tokenizer, md, List.of(f));
         } catch (RuntimeException e) {
             f.close();
             throw e;
         }
+    }
+
+    /** llama2.c checkpoints are Llama models with RMSNorm eps 1e-5, θ = 10000, adjacent RoPE pairs, BOS 1, EOS 2. */
+    public static ModelConfig llama2cConfig(Llama2cReader.Header h) {
+        return new ModelConfig(Architecture.LLAMA, h.dim(), h.hidden(), h.layers(), h.heads(), h.kvHeads(), h.headSize(),
+                h.vocab(), h.seqLen(), 1e-5f, ModelConfig.NormType.RMS, 10000.0, ModelConfig.RopeStyle.ADJACENT,
+                h.headSize(), null, 0, false, true, ModelConfig.Activation.SILU, false, false, false, false,
+                h.sharedClassifier(), 1, 2);
+    }
+
+    /** The llama2.c names of {@link Llama2cReader} mapped to the engine's (GGUF) names, per-layer slices of the stacks. */
+    public static Map<String, Tensor> llama2cTensors(Llama2cReader.Result r) {
+        Map<String, Tensor> in = r.tensors(), t = new LinkedHashMap<>();
+        t.put(TensorNames.TOKEN_EMBD, in.get("token_embedding_table").withName(TensorNames.TOKEN_EMBD));
+        String[][] perLayer = {{"rms_att_weight", TensorNames.ATTN_NORM}, {"wq", TensorNames.ATTN_Q}, {"wk", TensorNames.ATTN_K},
+                {"wv", TensorNames.ATTN_V}, {"wo", TensorNames.ATTN_OUT}, {"rms_ffn_weight", TensorNames.FFN_NORM},
+                {"w1", TensorNames.FFN_GATE}, {"w2", TensorNames.FFN_DOWN}, {"w3", TensorNames.FFN_UP}};
+        for (int l = 0; l < r.header().layers(); l++) {
+            for (String[] m : perLayer) t.put(TensorNames.blk(l, m[1]), layerOf(in.get(m[0]), l));
+        }
+        t.put(TensorNames.OUTPUT_NORM, in.get("rms_final_weight").withName(TensorNames.OUTPUT_NORM));
+        if (in.containsKey("wcls")) t.put(TensorNames.OUTPUT, in.get("wcls").withName(TensorNames.OUTPUT));
+        return t;
+    }
+
+    /** Layer {@code l} of a stacked [layers, ...] tensor. */
+    private static Tensor layerOf(Tensor stacked, int l) {
+        long[] s = stacked.shape();
+        long[] inner = java.util.Arrays.copyOfRange(s, 1, s.length);
+        long per = stacked.byteSize() / s[0];
+        return new Tensor(stacked.name() + "." + l, stacked.dtype(), inner, stacked.data().asSlice(l * per, per));
     }
 
     private static Path findLlama2cTokenizer(Path model) {

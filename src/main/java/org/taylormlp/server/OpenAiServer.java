@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.taylormlp.TaylorMlpException;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.chat.CompletionSession;
 import org.taylormlp.chat.PromptEncoder;
 import org.taylormlp.generate.Sampler;

@@ -23,7 +23,7 @@ import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
- * Opens release files (registered with {@link ModelLoader}) and builds their {@link TaylorFeedForward} blocks.
+ * Opens release files (passed to {@link ModelLoader} by org.taylormlp.runtime.Models) and builds their {@link TaylorFeedForward} blocks.
  * Every tensor is checked against the configuration and the Taylor metadata before anything runs, then against
  * the digests (and signature) recorded in the release under {@link ReleaseIntegrity#policy()}.
  */

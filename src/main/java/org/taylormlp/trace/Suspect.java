@@ -1,6 +1,6 @@
 package org.taylormlp.trace;
 
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.audit.ReleaseRecovery;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
@@ -26,8 +26,7 @@ public final class Suspect implements AutoCloseable {
 
     /** @param tokenizer tokenizer.bin for a llama2.c checkpoint, or null (looked up beside it) */
     public static Suspect open(Path path, Path tokenizer) {
-        Engine.ensureWired();
-        Model m = ModelLoader.load(path, tokenizer);
+        Model m = org.taylormlp.runtime.Models.load(path, tokenizer);
         try {
             return of(m);
         } catch (RuntimeException e) {

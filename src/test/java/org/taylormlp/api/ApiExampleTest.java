@@ -2,7 +2,7 @@ package org.taylormlp.api;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.taylormlp.app.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels;
 
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;

@@ -9,8 +9,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.TextData;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.TextData;
 import org.taylormlp.cli.Main;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.generate.Generator;
@@ -54,7 +54,7 @@ class AuditStoriesTest {
         } else {
             MODEL = dir.resolve("synthetic-llama.gguf");
             try {
-                org.taylormlp.app.SyntheticModels.write(org.taylormlp.app.SyntheticModels.tiny(org.taylormlp.app.SyntheticModels.Family.LLAMA),
+                org.taylormlp.synth.SyntheticModels.write(org.taylormlp.synth.SyntheticModels.tiny(org.taylormlp.synth.SyntheticModels.Family.LLAMA),
                         "gguf", MODEL, Long.MAX_VALUE);
                 TEXT = dir.resolve("stories.txt");
                 Files.writeString(TEXT, String.join("\n\n", TestFiles.storyParagraphs(20)));
@@ -62,7 +62,6 @@ class AuditStoriesTest {
                 throw new java.io.UncheckedIOException(e);
             }
         }
-        Engine.ensureWired();
         try (Engine e = Engine.open(MODEL, null, 2, 512)) {
             List<int[]> seqs = TextData.encode(e.model().tokenizer(), TextData.paragraphs(TEXT), 3000, 512);
             CalibrationStats stats = Calibrator.calibrate(e.transformer(), seqs, 3000, 256, null);
@@ -209,7 +208,7 @@ class AuditStoriesTest {
      * up row and down column to float32 precision, and greedy decoding must give the same tokens.
      */
     private static void independentCheck(Path recovered) {
-        try (Model o = ModelLoader.load(MODEL); Engine r = Engine.open(recovered, null, 1, 512); Engine oe = Engine.open(MODEL, null, 1, 512)) {
+        try (Model o = org.taylormlp.runtime.Models.load(MODEL); Engine r = Engine.open(recovered, null, 1, 512); Engine oe = Engine.open(MODEL, null, 1, 512)) {
             ModelConfig c = o.config();
             assertThat(r.model().format()).isEqualTo("gguf");
             int dim = c.dim(), hidden = c.hiddenDim();

@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.generate.Generator;
 import org.taylormlp.generate.Sampler;
 import org.taylormlp.tokenizer.TokenStreamDecoder;

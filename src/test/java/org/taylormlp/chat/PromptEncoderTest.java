@@ -4,7 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.tokenizer.Tokenizer;
 
 import java.util.List;

@@ -3,7 +3,7 @@ package org.taylormlp.cli;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.taylormlp.app.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels;
 import org.taylormlp.format.safetensors.SafetensorsFile;
 import org.taylormlp.format.safetensors.SafetensorsWriter;
 import org.taylormlp.tensor.Tensor;

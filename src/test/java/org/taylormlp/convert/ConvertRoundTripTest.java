@@ -6,9 +6,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.SyntheticModels;
-import org.taylormlp.app.SyntheticModels.Family;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.synth.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels.Family;
 import org.taylormlp.cli.Main;
 import org.taylormlp.format.gguf.GgufFile;
 import org.taylormlp.generate.Generator;
@@ -77,7 +77,7 @@ class ConvertRoundTripTest {
         assertThat(cli("convert", src.toString(), "--to", "gguf", "--out", tied.toString())).isZero();
         assertThat(cli("convert", src.toString(), "--to", "gguf", "--untie", "--out", untied.toString())).isZero();
         assertThat(cli("convert", tied.toString(), "--to", "safetensors", "--untie", "--out", untiedHf.toString())).isZero();
-        try (Model t = ModelLoader.load(tied); Model u = ModelLoader.load(untied); Model h = ModelLoader.load(untiedHf)) {
+        try (Model t = org.taylormlp.runtime.Models.load(tied); Model u = org.taylormlp.runtime.Models.load(untied); Model h = org.taylormlp.runtime.Models.load(untiedHf)) {
             assertThat(t.config().tiedEmbeddings()).isTrue();
             assertThat(t.optional("output.weight")).isNull();
             for (Model m : List.of(u, h)) {
@@ -118,7 +118,7 @@ class ConvertRoundTripTest {
         assertThat(cli("convert", g1.toString(), "--to", "safetensors", "--out", hf.toString())).isZero();
         assertThat(cli("convert", hf.toString(), "--to", "gguf", "--out", g2.toString())).isZero();
         int[] ids = Logits.sequence(s);
-        try (Model a = ModelLoader.load(g1); Model h = ModelLoader.load(hf); Model b = ModelLoader.load(g2)) {
+        try (Model a = org.taylormlp.runtime.Models.load(g1); Model h = org.taylormlp.runtime.Models.load(hf); Model b = org.taylormlp.runtime.Models.load(g2)) {
             float[] la = Logits.all(a, ids);
             assertThat(Logits.maxAbsDiff(la, Logits.all(h, ids))).isLessThanOrEqualTo(1e-5);
             assertThat(Logits.maxAbsDiff(la, Logits.all(b, ids))).isLessThanOrEqualTo(1e-5);
@@ -146,7 +146,7 @@ class ConvertRoundTripTest {
         // llama2.c's run.c story when the test assets are here, else the story the model tells itself
         String story = TestFiles.hasAsset("models/stories15M/run_c_t0_n256.txt")
                 ? Files.readString(TestFiles.model("stories15M/run_c_t0_n256.txt")) : greedyText(TestFiles.model("stories15M/stories15M.bin"), 256);
-        try (Model src = ModelLoader.load(TestFiles.model("stories15M/stories15M.bin")); Model h = ModelLoader.load(hf)) {
+        try (Model src = org.taylormlp.runtime.Models.load(TestFiles.model("stories15M/stories15M.bin")); Model h = org.taylormlp.runtime.Models.load(hf)) {
             for (String text : List.of(story, VARIED, "  two  spaces", "x")) {
                 assertThat(h.tokenizer().encode(text, true)).as(text).containsExactly(src.tokenizer().encode(text, true));
             }
@@ -169,7 +169,7 @@ class ConvertRoundTripTest {
         }
         assertThat(cli("convert", f32.toString(), "--to", "gguf", "--dtype", dtype.toLowerCase(), "--out", q.toString())).isZero();
         int[] ids = Logits.sequence(s);
-        try (Model a = ModelLoader.load(f32); Model b = ModelLoader.load(q)) {
+        try (Model a = org.taylormlp.runtime.Models.load(f32); Model b = org.taylormlp.runtime.Models.load(q)) {
             for (var e : b.tensors().entrySet()) {
                 assertThat(e.getValue().dtype()).as(e.getKey()).isEqualTo(e.getValue().rank() == 1 ? DType.F32 : dt);
             }
@@ -212,7 +212,7 @@ class ConvertRoundTripTest {
         // stories260K: dim 64 (whole blocks), hidden 172 (not): only the down projections keep F32
         assertThat(report).contains("kept as F32").contains("blk.0.ffn_down.weight").contains("blk.4.ffn_down.weight")
                 .doesNotContain("ffn_up");
-        try (Model m = ModelLoader.load(out)) {
+        try (Model m = org.taylormlp.runtime.Models.load(out)) {
             assertThat(m.require("blk.0.ffn_down.weight").dtype()).isEqualTo(DType.F32);
             assertThat(m.require("blk.0.ffn_up.weight").dtype()).isEqualTo(DType.Q8_0);
             assertThat(m.require("token_embd.weight").dtype()).isEqualTo(DType.Q8_0);
@@ -227,7 +227,7 @@ class ConvertRoundTripTest {
             Path g = dir.resolve(f + ".gguf"), h = dir.resolve(f + "-hf");
             assertThat(cli("synth", "--family", f.name().toLowerCase(), "--to", "gguf", "--out", g.toString())).isZero();
             assertThat(cli("synth", "--family", f.name().toLowerCase(), "--layers", "1", "--to", "hf", "--out", h.toString())).isZero();
-            try (Model a = ModelLoader.load(g); Model b = ModelLoader.load(h)) {
+            try (Model a = org.taylormlp.runtime.Models.load(g); Model b = org.taylormlp.runtime.Models.load(h)) {
                 assertThat(a.config().architecture()).isEqualTo(f == Family.MISTRAL ? org.taylormlp.model.Architecture.LLAMA
                         : f.architecture());
                 assertThat(b.config().architecture()).isEqualTo(f.architecture());

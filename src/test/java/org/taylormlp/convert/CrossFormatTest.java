@@ -3,8 +3,8 @@ package org.taylormlp.convert;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.taylormlp.app.SyntheticModels;
-import org.taylormlp.app.SyntheticModels.Family;
+import org.taylormlp.synth.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels.Family;
 import org.taylormlp.format.safetensors.SafetensorsFolder;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelConfig;
@@ -53,7 +53,7 @@ class CrossFormatTest {
             assertThat(rg.permuted()).isEmpty();
             assertThat(rh.permuted()).hasSize(llamaLike ? 2 * s.layers() : 0);
         }
-        try (Model g = ModelLoader.load(gguf); Model h = ModelLoader.load(hf)) {
+        try (Model g = org.taylormlp.runtime.Models.load(gguf); Model h = org.taylormlp.runtime.Models.load(hf)) {
             assertThat(g.config().ropeStyle()).isEqualTo(ModelWriters.ggufRopeStyle(g.config().architecture()));
             assertThat(h.config().ropeStyle()).isEqualTo(ModelConfig.RopeStyle.NEOX);
             assertThat(h.config().architecture()).isEqualTo(s.family().architecture());

@@ -8,8 +8,8 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.taylormlp.app.SyntheticModels;
-import org.taylormlp.app.SyntheticModels.Family;
+import org.taylormlp.synth.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels.Family;
 import org.taylormlp.cli.Main;
 import org.taylormlp.format.gguf.GgufFile;
 import org.taylormlp.model.Model;
@@ -88,10 +88,10 @@ class KQuantConvertTest {
         // written from it, up to float summation order
         int[] ids = Logits.sequence(llama256());
         float[] ref, got;
-        try (Model m = ModelLoader.load(back)) {
+        try (Model m = org.taylormlp.runtime.Models.load(back)) {
             ref = Logits.all(m, ids);
         }
-        try (Model m = ModelLoader.load(q)) {
+        try (Model m = org.taylormlp.runtime.Models.load(q)) {
             got = Logits.all(m, ids);
         }
         double maxRef = 0;

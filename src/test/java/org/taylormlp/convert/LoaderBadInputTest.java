@@ -6,9 +6,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.SyntheticModels;
-import org.taylormlp.app.SyntheticModels.Family;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.synth.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels.Family;
 import org.taylormlp.cli.Main;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.format.gguf.GgufFile;
@@ -81,7 +81,7 @@ class LoaderBadInputTest {
     @Test
     void unknownGgufArchitecture() throws IOException {
         Path p = gguf("arch.gguf", w -> w.putString("general.architecture", "gptj"), null, null);
-        assertThatThrownBy(() -> ModelLoader.load(p)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> org.taylormlp.runtime.Models.load(p)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining(p.toString()).hasMessageContaining("unknown architecture 'gptj'");
     }
 
@@ -89,7 +89,7 @@ class LoaderBadInputTest {
     void unknownHfModelType() throws IOException {
         Path p = hf("type");
         editConfig(p, c -> c.put("model_type", "bert"));
-        assertThatThrownBy(() -> ModelLoader.load(p)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> org.taylormlp.runtime.Models.load(p)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining(p.resolve("config.json").toString()).hasMessageContaining("model_type 'bert'");
     }
 
@@ -104,7 +104,7 @@ class LoaderBadInputTest {
         // same width: "F32" -> "F8X" (not a safetensors dtype)
         byte[] patched = s.substring(0, i).concat("\"dtype\":\"F8X\"").concat(s.substring(i + 13)).getBytes(StandardCharsets.ISO_8859_1);
         Files.write(st, patched);
-        assertThatThrownBy(() -> ModelLoader.load(p)).isInstanceOf(TaylorMlpException.class)
+        assertThatThrownBy(() -> org.taylormlp.runtime.Models.load(p)).isInstanceOf(TaylorMlpException.class)
                 .hasMessageContaining("model.safetensors").hasMessageContaining("unknown dtype 'F8X'");
         Cli r = cli("convert", hf("dtype2").toString(), "--to", "gguf", "--dtype", "q5_k", "--out", dir.resolve("x.gguf").toString());
         assertThat(r.code).isEqualTo(2); // an invalid argument
@@ -114,7 +114,7 @@ class LoaderBadInputTest {
     @Test
     void ggufWithoutTokenizer() throws IOException {
         Path p = gguf("notok.gguf", w -> w.remove("tokenizer.ggml.model").remove("tokenizer.ggml.tokens"), null, null);
-        assertThatThrownBy(() -> ModelLoader.load(p)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> org.taylormlp.runtime.Models.load(p)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining(p.toString()).hasMessageContaining("tokenizer");
     }
 
@@ -122,7 +122,7 @@ class LoaderBadInputTest {
     void hfFolderWithoutTokenizerJson() throws IOException {
         Path p = hf("notok");
         Files.delete(p.resolve("tokenizer.json"));
-        assertThatThrownBy(() -> ModelLoader.load(p)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> org.taylormlp.runtime.Models.load(p)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining(p.toString()).hasMessageContaining("missing tokenizer");
     }
 
@@ -131,7 +131,7 @@ class LoaderBadInputTest {
         Path p = dir.resolve("alone").resolve("model.bin");
         Files.createDirectories(p.getParent());
         Files.copy(TestFiles.smallModel(), p);
-        assertThatThrownBy(() -> ModelLoader.load(p)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> org.taylormlp.runtime.Models.load(p)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining(p.toString()).hasMessageContaining("missing tokenizer");
         Cli r = cli("convert", p.toString(), "--to", "gguf", "--out", dir.resolve("y.gguf").toString());
         assertThat(r.code).isEqualTo(1);
@@ -158,22 +158,22 @@ class LoaderBadInputTest {
     void absurdDimensionsInConfigJson() throws IOException {
         Path p = hf("absurd");
         editConfig(p, c -> c.put("hidden_size", 2_000_000_000).put("intermediate_size", 2_000_000_000));
-        assertThatThrownBy(() -> ModelLoader.load(p)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> org.taylormlp.runtime.Models.load(p)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("config.json").hasMessageContaining("absurd dimension");
         Path q = hf("overflow");
         editConfig(q, c -> c.put("num_attention_heads", 65536).put("head_dim", 65536));
-        assertThatThrownBy(() -> ModelLoader.load(q)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> org.taylormlp.runtime.Models.load(q)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining("config.json").hasMessageContaining("absurd dimension");
     }
 
     @Test
     void absurdDimensionsInGgufMetadata() throws IOException {
         Path p = gguf("absurd.gguf", w -> w.putUInt32("llama.embedding_length", 4_000_000_000L), null, null);
-        assertThatThrownBy(() -> ModelLoader.load(p)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> org.taylormlp.runtime.Models.load(p)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining(p.toString()).hasMessageContaining("llama.embedding_length");
         Path q = gguf("absurd2.gguf", w -> w.putUInt32("llama.attention.head_count", 1 << 20)
                 .putUInt32("llama.attention.key_length", 1 << 20), null, null);
-        assertThatThrownBy(() -> ModelLoader.load(q)).isInstanceOf(ModelFormatException.class)
+        assertThatThrownBy(() -> org.taylormlp.runtime.Models.load(q)).isInstanceOf(ModelFormatException.class)
                 .hasMessageContaining(q.toString()).hasMessageContaining("absurd dimension");
     }
 

@@ -1,6 +1,6 @@
 package org.taylormlp.convert;
 
-import org.taylormlp.app.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels;
 import org.taylormlp.model.Model;
 import org.taylormlp.nn.Transformer;
 import org.taylormlp.tensor.KernelsProvider;

@@ -2,7 +2,7 @@ package org.taylormlp.convert;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.taylormlp.app.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels;
 import org.taylormlp.model.Model;
 import org.taylormlp.nn.Transformer;
 import org.taylormlp.tensor.KernelsProvider;

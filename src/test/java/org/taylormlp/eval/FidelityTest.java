@@ -4,7 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
 import org.taylormlp.nn.FeedForward;
@@ -25,8 +25,7 @@ class FidelityTest {
 
     @BeforeAll
     static void load() {
-        Engine.ensureWired();
-        model = ModelLoader.load(TestFiles.smallModel(), TestFiles.smallTokenizer());
+        model = org.taylormlp.runtime.Models.load(TestFiles.smallModel(), TestFiles.smallTokenizer());
         kernels = KernelsProvider.create(1);
         var tok = model.tokenizer();
         int[] a = tok.encode("Once upon a time, there was a little girl named Lily. She loved to play outside in the sun.", true);

@@ -1,7 +1,7 @@
 package org.taylormlp.eval;
 
 import org.junit.jupiter.api.Test;
-import org.taylormlp.app.TextData;
+import org.taylormlp.runtime.TextData;
 import org.taylormlp.tokenizer.Tokenizer;
 
 import java.util.ArrayList;

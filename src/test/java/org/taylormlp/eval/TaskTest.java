@@ -3,7 +3,7 @@ package org.taylormlp.eval;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
 import org.taylormlp.nn.Transformer;
@@ -151,8 +151,7 @@ class TaskTest {
 
     @Test
     void sharedPrefixScorerEqualsScoringEachChoiceFromScratch() {
-        Engine.ensureWired();
-        try (Model m = ModelLoader.load(TestFiles.smallModel(), TestFiles.smallTokenizer())) {
+        try (Model m = org.taylormlp.runtime.Models.load(TestFiles.smallModel(), TestFiles.smallTokenizer())) {
             var k = KernelsProvider.create(1);
             Transformer t = new Transformer(m, k, 512);
             Tokenizer tok = m.tokenizer();

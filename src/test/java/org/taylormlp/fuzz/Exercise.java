@@ -1,6 +1,6 @@
 package org.taylormlp.fuzz;
 
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.model.Model;
 import org.taylormlp.nn.FeedForward;
 import org.taylormlp.nn.Transformer;
@@ -36,7 +36,6 @@ final class Exercise {
     static void model(Model m) {
         tensors(m.tensors().values());
         tokenizer(m.tokenizer());
-        Engine.ensureWired();
         IntFunction<FeedForward> ffn = ReleaseReader.info(m) != null ? ReleaseReader.feedForwards(m, KERNELS) : null;
         Transformer t = new Transformer(m, KERNELS, 8, 2, ffn);
         int v = m.config().vocabSize();

@@ -2,10 +2,10 @@ package org.taylormlp.fuzz;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.taylormlp.app.SyntheticModels;
-import org.taylormlp.app.SyntheticModels.Family;
-import org.taylormlp.app.SyntheticModels.Spec;
-import org.taylormlp.app.SyntheticModels.VocabKind;
+import org.taylormlp.synth.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels.Family;
+import org.taylormlp.synth.SyntheticModels.Spec;
+import org.taylormlp.synth.SyntheticModels.VocabKind;
 import org.taylormlp.convert.ModelWriters;
 import org.taylormlp.format.gguf.GgufWriter;
 import org.taylormlp.format.safetensors.SafetensorsWriter;

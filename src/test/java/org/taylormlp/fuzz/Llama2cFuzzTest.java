@@ -9,7 +9,7 @@ import java.nio.file.Path;
 
 /**
  * A llama2.c checkpoint and its tokenizer.bin, as one input split by {@link FuzzHarness#split}: the checkpoint,
- * then the tokenizer. Loaded as the CLI does ({@code ModelLoader.load(model, tokenizer)}), then run.
+ * then the tokenizer. Loaded as the CLI does ({@code org.taylormlp.runtime.Models.load(model, tokenizer)}), then run.
  */
 class Llama2cFuzzTest {
     @FuzzTest

@@ -1,7 +1,7 @@
 package org.taylormlp.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
 
@@ -12,11 +12,10 @@ import java.nio.file.Path;
 class ReleaseFuzzTest {
     @FuzzTest
     void fuzz(byte[] in) {
-        Engine.ensureWired();
         FuzzHarness.check("release", in, FuzzHarness.READER, null, dir -> {
             Path p = dir.resolve("release.safetensors");
             Files.write(p, in);
-            try (Model m = ModelLoader.load(p)) {
+            try (Model m = org.taylormlp.runtime.Models.load(p)) {
                 Exercise.model(m);
             }
         });

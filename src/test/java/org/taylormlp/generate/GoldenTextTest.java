@@ -3,7 +3,7 @@ package org.taylormlp.generate;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.tokenizer.TokenStreamDecoder;
 
 import java.nio.file.Files;

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.taylormlp.TestProcesses;
-import org.taylormlp.app.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels;
 import org.taylormlp.convert.ModelWriters;
 
 import java.io.IOException;

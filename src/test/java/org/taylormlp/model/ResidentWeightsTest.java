@@ -5,7 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.format.gguf.GgufFile;
 import org.taylormlp.nn.Transformer;
@@ -64,7 +64,7 @@ class ResidentWeightsTest {
     @ValueSource(strings = {"llama2c", "gguf", "hf-sharded-untied"})
     void copiedWeightsHoldTheSameBytesAndGiveIdenticalLogits(String kind) throws Exception {
         Path p = model(kind);
-        try (Model mapped = ModelLoader.load(p); Model copied = ResidentWeights.apply(ModelLoader.load(p), WeightLoading.COPY, QUIET, PLENTY)) {
+        try (Model mapped = org.taylormlp.runtime.Models.load(p); Model copied = ResidentWeights.apply(org.taylormlp.runtime.Models.load(p), WeightLoading.COPY, QUIET, PLENTY)) {
             assertThat(ResidentWeights.placement(mapped)).isEqualTo("memory-mapped from the file");
             assertThat(ResidentWeights.placement(copied)).contains("copied into private memory");
             boolean untied = !copied.config().tiedEmbeddings() && copied.tensors().containsKey(TensorNames.OUTPUT);
@@ -87,19 +87,19 @@ class ResidentWeightsTest {
 
     @Test
     void mmapAndAutoWithoutRoomLeaveTheModelAsItIs() throws Exception {
-        try (Model m = ModelLoader.load(model("gguf"))) {
+        try (Model m = org.taylormlp.runtime.Models.load(model("gguf"))) {
             assertThat(ResidentWeights.apply(m, WeightLoading.MMAP, QUIET, PLENTY)).isSameAs(m);
             assertThat(ResidentWeights.apply(m, WeightLoading.AUTO, QUIET, 1000)).isSameAs(m);
             assertThat(ResidentWeights.apply(m, WeightLoading.AUTO, QUIET, -1)).isSameAs(m);
         }
-        try (Model auto = ResidentWeights.apply(ModelLoader.load(model("gguf")), WeightLoading.AUTO, QUIET, PLENTY)) {
+        try (Model auto = ResidentWeights.apply(org.taylormlp.runtime.Models.load(model("gguf")), WeightLoading.AUTO, QUIET, PLENTY)) {
             assertThat(ResidentWeights.placement(auto)).contains("copied");
         }
     }
 
     @Test
     void anExplicitCopyThatCannotFitIsATypedErrorAndTheModelStillRuns() throws Exception {
-        try (Model m = ModelLoader.load(model("gguf"))) {
+        try (Model m = org.taylormlp.runtime.Models.load(model("gguf"))) {
             float[] before = logits(m);
             assertThatThrownBy(() -> ResidentWeights.apply(m, WeightLoading.COPY, QUIET, 1000))
                     .isInstanceOf(ResidentWeights.InsufficientMemoryException.class)
@@ -110,7 +110,7 @@ class ResidentWeightsTest {
 
     @Test
     void closingTheCopyReleasesTheCopyAndTheMappingsItTookOver() throws Exception {
-        Model original = ModelLoader.load(model("hf-sharded-untied"));
+        Model original = org.taylormlp.runtime.Models.load(model("hf-sharded-untied"));
         Tensor mappedEmbd = original.require(TensorNames.TOKEN_EMBD);
         Model copied = ResidentWeights.apply(original, WeightLoading.COPY, QUIET, PLENTY);
         Tensor copiedQ = copied.require(TensorNames.blk(0, TensorNames.ATTN_Q));
@@ -125,7 +125,7 @@ class ResidentWeightsTest {
     @Test
     void progressCountsEveryCopiedByte() throws Exception {
         List<long[]> seen = new ArrayList<>();
-        try (Model c = ResidentWeights.apply(ModelLoader.load(model("gguf")), WeightLoading.COPY, (d, t) -> seen.add(new long[]{d, t}), PLENTY)) {
+        try (Model c = ResidentWeights.apply(org.taylormlp.runtime.Models.load(model("gguf")), WeightLoading.COPY, (d, t) -> seen.add(new long[]{d, t}), PLENTY)) {
             long total = seen.getLast()[1];
             assertThat(seen.getLast()[0]).isEqualTo(total);
             long sum = 0;
@@ -139,7 +139,7 @@ class ResidentWeightsTest {
     void aFileThatShrankAfterMappingIsAFormatErrorNotACrash() throws Exception {
         Path copy = dir.resolve("shrinking.gguf");
         Files.copy(model("gguf"), copy);
-        try (Model m = ModelLoader.load(copy)) {
+        try (Model m = org.taylormlp.runtime.Models.load(copy)) {
             try (FileChannel ch = FileChannel.open(copy, StandardOpenOption.WRITE)) {
                 ch.truncate(ch.size() / 2);
             }
@@ -150,7 +150,7 @@ class ResidentWeightsTest {
 
     @Test
     void mappedTensorsOfAnUnknownFileAreCopiedFromTheMapping() throws Exception {
-        try (Model ref = ModelLoader.load(model("gguf")); GgufFile g = GgufFile.open(model("gguf"))) {
+        try (Model ref = org.taylormlp.runtime.Models.load(model("gguf")); GgufFile g = GgufFile.open(model("gguf"))) {
             Map<String, Tensor> ts = new LinkedHashMap<>();
             for (Tensor t : g.tensors()) ts.put(t.name(), t);
             // no resources: the loader cannot tell which file these slices belong to

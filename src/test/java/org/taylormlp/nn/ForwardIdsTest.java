@@ -21,12 +21,13 @@ class ForwardIdsTest {
         JsonNode ref = new ObjectMapper().readTree(TestFiles.model("stories260K/greedy_reference.json").toFile());
         MappedFile f = MappedFile.open(TestFiles.model("stories260K/stories260K.bin"));
         Llama2cReader.Result r = Llama2cReader.read(f);
-        try (Model m = new Model(f.path(), "llama2c", r.config(), r.tensors(), null, Map.of(), List.of(f))) {
+        var config = org.taylormlp.model.ModelLoader.llama2cConfig(r.header());
+        try (Model m = new Model(f.path(), "llama2c", config, org.taylormlp.model.ModelLoader.llama2cTensors(r), null, Map.of(), List.of(f))) {
             Transformer t = new Transformer(m, ScalarKernels.INSTANCE, 512);
             float[] logits = t.forward(1, 0);
             JsonNode ids = ref.get("greedy_ids_after_BOS");
             for (int i = 0; i < ids.size(); i++) {
-                int next = Sampler.argmax(logits, r.config().vocabSize());
+                int next = Sampler.argmax(logits, config.vocabSize());
                 assertThat(next).as("token %d", i).isEqualTo(ids.get(i).asInt());
                 logits = t.forward(next, i + 1);
             }

@@ -13,10 +13,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.ModelStore;
-import org.taylormlp.app.SyntheticModels;
-import org.taylormlp.app.SyntheticModels.Family;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.ModelStore;
+import org.taylormlp.synth.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels.Family;
 import org.taylormlp.convert.ModelWriters;
 import org.taylormlp.format.gguf.GgufFile;
 import org.taylormlp.model.Model;
@@ -111,7 +111,7 @@ class KQuantOracleTest {
         Path out = dir.resolve(model + "-" + tag + ".gguf");
         if (model.equals("stories15M")) {
             ModelStore.Located l = ModelStore.stories15M(System.err);
-            try (Model m = ModelLoader.load(l.model(), l.tokenizer())) {
+            try (Model m = org.taylormlp.runtime.Models.load(l.model(), l.tokenizer())) {
                 ModelWriters.writeGguf(m, dtype == null ? DType.F32 : dtype, out);
             }
         } else {

@@ -5,9 +5,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.SyntheticModels;
-import org.taylormlp.app.SyntheticModels.Family;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.synth.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels.Family;
 import org.taylormlp.convert.ModelWriters;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
@@ -94,7 +94,7 @@ class LlamaCppOracleTest {
     void stories15MConvertedToGgufAgreesWithLlamaCpp(String dtype) throws Exception {
         DType dt = DType.valueOf(dtype);
         Path gguf = dir.resolve("stories15M-" + dtype + ".gguf");
-        try (Model m = ModelLoader.load(TestFiles.model("stories15M/stories15M.bin"))) {
+        try (Model m = org.taylormlp.runtime.Models.load(TestFiles.model("stories15M/stories15M.bin"))) {
             ModelWriters.writeGguf(m, dt, gguf);
         }
         int[] prompt = {1};

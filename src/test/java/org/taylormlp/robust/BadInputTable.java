@@ -2,9 +2,9 @@ package org.taylormlp.robust;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.SyntheticModels;
-import org.taylormlp.app.SyntheticModels.Family;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.synth.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels.Family;
 import org.taylormlp.convert.ModelWriters;
 import org.taylormlp.format.gguf.GgufFile;
 import org.taylormlp.model.Model;
@@ -86,8 +86,7 @@ public final class BadInputTable {
         List<Subject> s = new ArrayList<>();
         s.add(gguf(ggufPath));
         Path hf = work.resolve("hf");
-        Engine.ensureWired();
-        try (Model m = org.taylormlp.model.ModelLoader.load(ggufPath)) {
+        try (Model m = org.taylormlp.runtime.Models.load(ggufPath)) {
             ModelWriters.writeHf(m, null, hf, Long.MAX_VALUE);
         }
         s.add(safetensors("HF safetensors folder", hf, hf.resolve("model.safetensors"), "model.layers.0.self_attn.k_proj.weight",

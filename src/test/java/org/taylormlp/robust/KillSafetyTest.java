@@ -4,14 +4,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.taylormlp.app.SyntheticModels;
-import org.taylormlp.app.SyntheticModels.Family;
+import org.taylormlp.synth.SyntheticModels;
+import org.taylormlp.synth.SyntheticModels.Family;
 import org.taylormlp.format.AtomicFiles;
 import org.taylormlp.format.gguf.GgufFile;
 import org.taylormlp.format.safetensors.SafetensorsFile;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.taylor.CalibrationFile;
 import org.taylormlp.tensor.Tensor;
 
@@ -174,8 +174,7 @@ class KillSafetyTest {
                 if ("taylormlp-calibration".equals(f.metadata().get("format"))) CalibrationFile.load(p);
             }
             if (name.contains("protect") || name.startsWith("ref-release")) {
-                Engine.ensureWired();
-                try (Model m = ModelLoader.load(p)) {
+                try (Model m = org.taylormlp.runtime.Models.load(p)) {
                     assertThat(m.format()).as(what).isEqualTo("release");
                 }
             }

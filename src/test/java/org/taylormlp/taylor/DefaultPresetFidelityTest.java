@@ -4,8 +4,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.TextData;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.TextData;
 import org.taylormlp.eval.Fidelity;
 
 import java.nio.file.Path;

@@ -3,9 +3,9 @@ package org.taylormlp.taylor;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.SelfText;
-import org.taylormlp.app.SyntheticModels;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.SelfText;
+import org.taylormlp.synth.SyntheticModels;
 import org.taylormlp.eval.Fidelity;
 
 import java.nio.file.Path;

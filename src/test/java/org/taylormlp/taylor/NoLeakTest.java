@@ -3,7 +3,7 @@ package org.taylormlp.taylor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
 import org.taylormlp.model.TensorNames;
@@ -35,7 +35,7 @@ class NoLeakTest {
         // in the protected columns, too slow on stories15M)
         Path model = TestFiles.smallIsStories260K() ? TestFiles.smallModel() : dir.resolve("synthetic-llama.gguf");
         if (!TestFiles.smallIsStories260K()) {
-            org.taylormlp.app.SyntheticModels.write(org.taylormlp.app.SyntheticModels.tiny(org.taylormlp.app.SyntheticModels.Family.LLAMA),
+            org.taylormlp.synth.SyntheticModels.write(org.taylormlp.synth.SyntheticModels.tiny(org.taylormlp.synth.SyntheticModels.Family.LLAMA),
                     "gguf", model, Long.MAX_VALUE);
         }
         Selection.Plan plan;
@@ -45,7 +45,7 @@ class NoLeakTest {
             Protector.protect(e.model(), plan, Protector.Options.defaults(), out, null);
         }
         byte[] release = Files.readAllBytes(out);
-        try (Model orig = ModelLoader.load(model)) {
+        try (Model orig = org.taylormlp.runtime.Models.load(model)) {
             int dim = orig.config().dim(), hidden = orig.config().hiddenDim();
             List<float[]> secrets = new ArrayList<>();
             for (Selection.LayerPlan lp : plan.layers()) {
@@ -77,7 +77,7 @@ class NoLeakTest {
                 }
             }
             // strided: every coefficient column of every layer differs from every secret column
-            try (Model rel = ModelLoader.load(out)) {
+            try (Model rel = org.taylormlp.runtime.Models.load(out)) {
                 for (Selection.LayerPlan lp : plan.layers()) {
                     if (lp.count() == 0) continue;
                     Tensor theta = rel.require(ReleaseFormat.taylorTheta(lp.layer()));

@@ -5,7 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.cli.Main;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.format.safetensors.SafetensorsFile;
@@ -94,8 +94,7 @@ class ProtectBadInputTest {
             w.write(bad);
         }
         assertThatThrownBy(() -> {
-            Engine.ensureWired();
-            ModelLoader.load(bad).close();
+            org.taylormlp.runtime.Models.load(bad).close();
         }).isInstanceOf(ModelFormatException.class).hasMessageContaining(bad.toString()).hasMessageContaining(expected);
     }
 

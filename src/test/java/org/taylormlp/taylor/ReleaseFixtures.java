@@ -1,9 +1,9 @@
 package org.taylormlp.taylor;
 
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.SelfText;
-import org.taylormlp.app.TextData;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.SelfText;
+import org.taylormlp.runtime.TextData;
 
 import java.nio.file.Path;
 import java.util.List;

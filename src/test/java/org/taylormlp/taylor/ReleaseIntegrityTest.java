@@ -3,9 +3,9 @@ package org.taylormlp.taylor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.SelfText;
-import org.taylormlp.app.SyntheticModels;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.SelfText;
+import org.taylormlp.synth.SyntheticModels;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.format.safetensors.SafetensorsFile;
 import org.taylormlp.format.safetensors.SafetensorsWriter;
@@ -62,9 +62,8 @@ class ReleaseIntegrityTest {
 
     /** Loads {@code p} under a policy with {@code key} (may be null), collecting the notices. */
     private static Model load(Path p, PublicKey key, boolean checkTensors, List<String> notices) {
-        Engine.ensureWired();
         var policy = new ReleaseIntegrity.Policy(checkTensors, key, key == null ? null : "the test key", notices::add);
-        return ScopedValue.where(ReleaseIntegrity.POLICY, policy).call(() -> ModelLoader.load(p));
+        return ScopedValue.where(ReleaseIntegrity.POLICY, policy).call(() -> org.taylormlp.runtime.Models.load(p));
     }
 
     private static ReleaseIntegrity.Report loadReport(Path p, PublicKey key, List<String> notices) {

@@ -3,7 +3,7 @@ package org.taylormlp.taylor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.taylormlp.TestFiles;
-import org.taylormlp.app.Engine;
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.generate.Generator;
 import org.taylormlp.generate.Sampler;
 

@@ -1,7 +1,7 @@
 package org.taylormlp.trace;
 
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.SelfText;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.SelfText;
 import org.taylormlp.convert.ModelWriters;
 import org.taylormlp.generate.Generator;
 import org.taylormlp.generate.Sampler;

@@ -2,9 +2,9 @@ package org.taylormlp.trace;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.ModelStore;
-import org.taylormlp.app.SelfText;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.ModelStore;
+import org.taylormlp.runtime.SelfText;
 import org.taylormlp.eval.Fidelity;
 import org.taylormlp.taylor.CalibrationStats;
 import org.taylormlp.taylor.Calibrator;

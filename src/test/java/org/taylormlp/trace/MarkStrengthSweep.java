@@ -1,8 +1,8 @@
 package org.taylormlp.trace;
 
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.ModelStore;
-import org.taylormlp.app.TextData;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.ModelStore;
+import org.taylormlp.runtime.TextData;
 import org.taylormlp.eval.Fidelity;
 import org.taylormlp.model.Model;
 import org.taylormlp.tensor.KernelsProvider;

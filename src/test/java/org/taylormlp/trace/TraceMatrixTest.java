@@ -4,9 +4,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.taylormlp.app.Engine;
-import org.taylormlp.app.ModelStore;
-import org.taylormlp.app.SyntheticModels;
+import org.taylormlp.runtime.Engine;
+import org.taylormlp.runtime.ModelStore;
+import org.taylormlp.synth.SyntheticModels;
 
 import java.nio.file.Path;
 

@@ -2,9 +2,6 @@ package org.taylormlp.format.llama2c;
 
 import org.taylormlp.format.MappedFile;
 import org.taylormlp.format.ModelFormatException;
-import org.taylormlp.model.Architecture;
-import org.taylormlp.model.ModelConfig;
-import org.taylormlp.model.TensorNames;
 import org.taylormlp.tensor.DType;
 import org.taylormlp.tensor.Tensor;
 
@@ -27,7 +24,17 @@ public final class Llama2cReader {
 
     private Llama2cReader() {}
 
-    public record Result(ModelConfig config, Map<String, Tensor> tensors) {}
+    /** The seven header fields; {@code sharedClassifier} is a positive vocab_size (classifier tied to the embeddings). */
+    public record Header(int dim, int hidden, int layers, int heads, int kvHeads, int vocab, int seqLen, boolean sharedClassifier) {
+        public int headSize() { return dim / heads; }
+    }
+
+    /**
+     * The header and the weights under the file's own names, per-layer weights stacked along a first dimension of
+     * {@code layers}: token_embedding_table, rms_att_weight, wq, wk, wv, wo, rms_ffn_weight, w1, w2, w3,
+     * rms_final_weight and, when not shared, wcls. The model layer maps them to the engine's names.
+     */
+    public record Result(Header header, Map<String, Tensor> tensors) {}
 
     public static Result read(MappedFile file) {
         Path p = file.path();
@@ -48,42 +55,23 @@ public final class Llama2cReader {
         }
         int headSize = dim / heads;
         long kvDim = (long) kvHeads * headSize;
-        long off = HEADER_BYTES;
         Map<String, Tensor> t = new LinkedHashMap<>();
-        long[] cursor = {off};
-        Tensor embd = take(p, seg, cursor, TensorNames.TOKEN_EMBD, vocab, dim);
-        t.put(TensorNames.TOKEN_EMBD, embd);
-        Tensor rmsAtt = take(p, seg, cursor, "rms_att", layers, dim);
-        Tensor wq = take(p, seg, cursor, "wq", layers, dim, dim);
-        Tensor wk = take(p, seg, cursor, "wk", layers, kvDim, dim);
-        Tensor wv = take(p, seg, cursor, "wv", layers, kvDim, dim);
-        Tensor wo = take(p, seg, cursor, "wo", layers, dim, dim);
-        Tensor rmsFfn = take(p, seg, cursor, "rms_ffn", layers, dim);
-        Tensor w1 = take(p, seg, cursor, "w1", layers, hidden, dim);
-        Tensor w2 = take(p, seg, cursor, "w2", layers, dim, hidden);
-        Tensor w3 = take(p, seg, cursor, "w3", layers, hidden, dim);
-        Tensor rmsFinal = take(p, seg, cursor, TensorNames.OUTPUT_NORM, dim);
+        long[] cursor = {HEADER_BYTES};
+        t.put("token_embedding_table", take(p, seg, cursor, "token_embedding_table", vocab, dim));
+        t.put("rms_att_weight", take(p, seg, cursor, "rms_att_weight", layers, dim));
+        t.put("wq", take(p, seg, cursor, "wq", layers, dim, dim));
+        t.put("wk", take(p, seg, cursor, "wk", layers, kvDim, dim));
+        t.put("wv", take(p, seg, cursor, "wv", layers, kvDim, dim));
+        t.put("wo", take(p, seg, cursor, "wo", layers, dim, dim));
+        t.put("rms_ffn_weight", take(p, seg, cursor, "rms_ffn_weight", layers, dim));
+        t.put("w1", take(p, seg, cursor, "w1", layers, hidden, dim));
+        t.put("w2", take(p, seg, cursor, "w2", layers, dim, hidden));
+        t.put("w3", take(p, seg, cursor, "w3", layers, hidden, dim));
+        t.put("rms_final_weight", take(p, seg, cursor, "rms_final_weight", dim));
         take(p, seg, cursor, "freq_cis_real", seqLen, headSize / 2);
         take(p, seg, cursor, "freq_cis_imag", seqLen, headSize / 2);
-        for (int l = 0; l < layers; l++) {
-            t.put(TensorNames.blk(l, TensorNames.ATTN_NORM), slice(rmsAtt, l));
-            t.put(TensorNames.blk(l, TensorNames.ATTN_Q), slice(wq, l));
-            t.put(TensorNames.blk(l, TensorNames.ATTN_K), slice(wk, l));
-            t.put(TensorNames.blk(l, TensorNames.ATTN_V), slice(wv, l));
-            t.put(TensorNames.blk(l, TensorNames.ATTN_OUT), slice(wo, l));
-            t.put(TensorNames.blk(l, TensorNames.FFN_NORM), slice(rmsFfn, l));
-            t.put(TensorNames.blk(l, TensorNames.FFN_GATE), slice(w1, l));
-            t.put(TensorNames.blk(l, TensorNames.FFN_DOWN), slice(w2, l));
-            t.put(TensorNames.blk(l, TensorNames.FFN_UP), slice(w3, l));
-        }
-        t.put(TensorNames.OUTPUT_NORM, rmsFinal);
-        if (!shared) {
-            t.put(TensorNames.OUTPUT, take(p, seg, cursor, TensorNames.OUTPUT, vocab, dim));
-        }
-        ModelConfig cfg = new ModelConfig(Architecture.LLAMA, dim, hidden, layers, heads, kvHeads, headSize,
-                (int) vocab, seqLen, 1e-5f, ModelConfig.NormType.RMS, 10000.0, ModelConfig.RopeStyle.ADJACENT,
-                headSize, null, 0, false, true, ModelConfig.Activation.SILU, false, false, false, false, shared, 1, 2);
-        return new Result(cfg, t);
+        if (!shared) t.put("wcls", take(p, seg, cursor, "wcls", vocab, dim));
+        return new Result(new Header(dim, hidden, layers, heads, kvHeads, (int) vocab, seqLen, shared), t);
     }
 
     private static Tensor take(Path p, MemorySegment seg, long[] cursor, String name, long... shape) {
@@ -97,13 +85,5 @@ public final class Llama2cReader {
         Tensor t = new Tensor(name, DType.F32, shape, seg.asSlice(cursor[0], bytes));
         cursor[0] += bytes;
         return t;
-    }
-
-    /** Layer {@code l} of a stacked [layers, ...] tensor. */
-    private static Tensor slice(Tensor stacked, int l) {
-        long[] s = stacked.shape();
-        long[] inner = java.util.Arrays.copyOfRange(s, 1, s.length);
-        long per = stacked.byteSize() / s[0];
-        return new Tensor(stacked.name() + "." + l, DType.F32, inner, stacked.data().asSlice(l * per, per));
     }
 }

@@ -41,10 +41,10 @@ class GgufLlamaCppOracleTest {
             // without the test assets: stories15M written as F32 GGUF by our writer, and the 20 greedy ids that our
             // engine gives for it (GoldenTextTest checks those against llama2.c where the reference text is at hand)
             source = dir.resolve("stories15M-f32.gguf");
-            try (org.taylormlp.model.Model m = org.taylormlp.model.ModelLoader.load(org.taylormlp.TestFiles.stories15M().model())) {
+            try (org.taylormlp.model.Model m = org.taylormlp.runtime.Models.load(org.taylormlp.TestFiles.stories15M().model())) {
                 org.taylormlp.convert.ModelWriters.writeGguf(m, DType.F32, source);
             }
-            try (org.taylormlp.app.Engine e = org.taylormlp.app.Engine.open(source, null, 1, 64)) {
+            try (org.taylormlp.runtime.Engine e = org.taylormlp.runtime.Engine.open(source, null, 1, 64)) {
                 int[] ids = new org.taylormlp.generate.Generator(e.transformer(), e.model().tokenizer())
                         .generate(new int[]{1}, 20, org.taylormlp.generate.Sampler.greedy(), null).tokens();
                 expected = java.util.Arrays.toString(ids).replace(" ", "");

@@ -94,7 +94,7 @@ class SafetensorsTest {
             gguf = org.taylormlp.TestFiles.model("stories260K-gguf/stories260K.gguf");
         } else {
             gguf = dir.resolve("synthetic.gguf");
-            org.taylormlp.app.SyntheticModels.write(org.taylormlp.app.SyntheticModels.tiny(org.taylormlp.app.SyntheticModels.Family.LLAMA), "gguf", gguf, Long.MAX_VALUE);
+            org.taylormlp.synth.SyntheticModels.write(org.taylormlp.synth.SyntheticModels.tiny(org.taylormlp.synth.SyntheticModels.Family.LLAMA), "gguf", gguf, Long.MAX_VALUE);
         }
         try (GgufFile g = GgufFile.open(gguf)) {
             SafetensorsWriter w = new SafetensorsWriter();

@@ -1,4 +1,4 @@
-package org.taylormlp.app;
+package org.taylormlp.runtime;
 
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;

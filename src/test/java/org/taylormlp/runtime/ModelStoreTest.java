@@ -1,5 +1,6 @@
-package org.taylormlp.app;
+package org.taylormlp.runtime;
 
+import org.taylormlp.runtime.ModelStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.taylormlp.TestFiles;

@@ -1,4 +1,4 @@
-package org.taylormlp.app;
+package org.taylormlp.runtime;
 
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.tokenizer.Tokenizer;

@@ -1,5 +1,6 @@
-package org.taylormlp.app;
+package org.taylormlp.runtime;
 
+import org.taylormlp.runtime.Progress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

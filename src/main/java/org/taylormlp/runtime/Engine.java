@@ -1,7 +1,7 @@
-package org.taylormlp.app;
+package org.taylormlp.runtime;
 
 import org.taylormlp.model.Model;
-import org.taylormlp.model.ModelLoader;
+import org.taylormlp.taylor.ReleaseReader;
 import org.taylormlp.model.ResidentWeights;
 import org.taylormlp.model.WeightLoading;
 import org.taylormlp.nn.FeedForward;
@@ -14,28 +14,18 @@ import java.util.function.IntFunction;
 
 /**
  * A model ready to run: the loaded checkpoint or release, the kernels chosen for this machine and the
- * transformer (with the release's Taylor feed-forward blocks when the file is a release).
+ * transformer (with the release's Taylor feed-forward blocks when the file is a release). This package is the
+ * engine's composition root: it wires the release reader and the Taylor feed-forward in explicitly.
  */
 public final class Engine implements AutoCloseable {
     private final Model model;
     private final Kernels kernels;
     private final Transformer transformer;
 
-    /** Supplies per-layer feed-forward blocks for models that need non-dense ones (releases). */
-    public interface FeedForwardSupplier {
-        /** Returns a factory for this model, or null when the model's own dense MLPs apply. */
-        IntFunction<FeedForward> forModel(Model model, Kernels kernels);
-    }
-
-    private static volatile FeedForwardSupplier supplier = (m, k) -> null;
-
-    public static void registerFeedForwardSupplier(FeedForwardSupplier s) { supplier = s; }
-
     public Engine(Model model, Kernels kernels, int maxContext) {
         this.model = model;
         this.kernels = kernels;
-        Wiring.ensureRegistered();
-        IntFunction<FeedForward> f = supplier.forModel(model, kernels);
+        IntFunction<FeedForward> f = ReleaseReader.feedForwards(model, kernels);
         this.transformer = new Transformer(model, kernels, maxContext, 32, f);
         transformer.warmUp(WARMUP_MILLIS);
     }
@@ -53,8 +43,7 @@ public final class Engine implements AutoCloseable {
 
     /** Opens a model or release, placing its weights as {@code loading} says ({@link ResidentWeights}). */
     public static Engine open(Path path, Path tokenizer, int threads, int maxContext, WeightLoading loading) {
-        Wiring.ensureRegistered();
-        Model m = place(ModelLoader.load(path, tokenizer), loading);
+        Model m = place(Models.load(path, tokenizer), loading);
         try {
             return new Engine(m, KernelsProvider.create(threads), maxContext);
         } catch (RuntimeException e) {
@@ -81,11 +70,6 @@ public final class Engine implements AutoCloseable {
         } finally {
             if (bar[0] != null) bar[0].close();
         }
-    }
-
-    /** Makes sure releases are recognised by {@link ModelLoader} (idempotent). */
-    public static void ensureWired() {
-        Wiring.ensureRegistered();
     }
 
     public Model model() { return model; }

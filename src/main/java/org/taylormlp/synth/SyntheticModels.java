@@ -1,4 +1,4 @@
-package org.taylormlp.app;
+package org.taylormlp.synth;
 
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.convert.ModelWriters;

@@ -1,5 +1,6 @@
-package org.taylormlp.app;
+package org.taylormlp.runtime;
 
+import org.taylormlp.runtime.Engine;
 import org.taylormlp.generate.Generator;
 import org.taylormlp.generate.Sampler;
 import org.taylormlp.tokenizer.Tokenizer;

@@ -1,4 +1,4 @@
-package org.taylormlp.app;
+package org.taylormlp.runtime;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
