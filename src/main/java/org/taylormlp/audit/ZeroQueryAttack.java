@@ -7,7 +7,6 @@ import org.taylormlp.taylor.ReleaseReader;
 
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.stream.IntStream;
 
 /**
  * Attack 1: zero-query algebraic recovery. From the release file alone, every protected neuron's coefficient block is
@@ -28,8 +27,7 @@ final class ZeroQueryAttack implements Attack {
         ModelConfig c = ctx.config();
         ReleaseReader.Info info = ctx.info();
         NeuronSolver solver = new NeuronSolver(c.activation(), info.order());
-        NeuronSolver.Mode mode = info.z0Published() ? NeuronSolver.Mode.PUBLISHED
-                : c.gatedMlp() ? NeuronSolver.Mode.HIDDEN_GATED : NeuronSolver.Mode.HIDDEN_UNGATED;
+        NeuronSolver.Mode mode = ReleaseRecovery.mode(info, c);
         double tol = ctx.neuronTolerance();
         RecoveredWeights rec = new RecoveredWeights();
         int dim = c.dim();
@@ -51,20 +49,8 @@ final class ZeroQueryAttack implements Attack {
         md.append("|---|---|---|---|---|").append(scored ? "---|---|---|---|" : "").append('\n');
         for (int l = 0; l < c.nLayers(); l++) {
             ReleaseLayer rl = ReleaseLayer.read(ctx.releaseModel(), l);
-            RecoveredWeights.Layer layer = new RecoveredWeights.Layer(c, rl);
+            RecoveredWeights.Layer layer = ReleaseRecovery.solveLayer(c, rl, solver, mode);
             int m = rl.m();
-            IntStream.range(0, m).parallel().forEach(j -> {
-                double z0pub = rl.z0() == null ? Double.NaN : rl.z0()[j];
-                NeuronSolver.Fit f = solver.solve(rl.columns(j), rl.inBias()[j], z0pub, mode);
-                layer.fits[j] = f;
-                int h = layer.index(j);
-                if (!f.ok()) return; // the neuron stays zero in the rebuilt MLP (reported as unsolved)
-                float[] inRow = c.gatedMlp() ? layer.gate : layer.up;
-                for (int k = 0; k < dim; k++) inRow[h * dim + k] = (float) (rl.in()[j * dim + k] * f.r());
-                if (c.gatedMlp()) System.arraycopy(rl.up(), j * dim, layer.up, h * dim, dim);
-                if (layer.upBias != null) layer.upBias[h] = (float) (rl.inBias()[j] * f.r() + f.z0());
-                for (int i = 0; i < dim; i++) layer.down[i * layer.hidden + h] = (float) f.w()[i];
-            });
             rec.layers.add(layer);
             int layerSolved = 0, layerSelf = 0;
             double lRank1 = 0, lFit = 0, lBias = 0;
