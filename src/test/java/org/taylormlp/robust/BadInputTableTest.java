@@ -17,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * server stays up and answers /health. The table itself is printed (and written to docs/SECURITY.md by
  * scripts/bad-input-table.sh).
  */
+@org.junit.jupiter.api.Tag("slow")
 class BadInputTableTest {
     @TempDir
     Path work;

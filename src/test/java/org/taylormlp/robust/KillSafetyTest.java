@@ -35,6 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * calibration files load; JSON parses; PNGs decode; Markdown ends with its final newline). And {@code eval --resume}
  * continues after such a kill, reusing the sections saved before it.
  */
+@org.junit.jupiter.api.Tag("slow")
 class KillSafetyTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int TRIALS = 20;

@@ -31,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * held-out TinyStories; on this test's text (2,048 self-sampled calibration tokens, a quarter of the demo's) the
  * unmarked preset itself scores lower, so they are printed here, not asserted.
  */
+@org.junit.jupiter.api.Tag("slow")
 class MarkFidelityTest {
     @TempDir
     Path dir;

@@ -55,6 +55,7 @@ class TraceMatrixTest {
     static final double STRONG = 2e-3;
 
     @Test
+    @org.junit.jupiter.api.Tag("slow")
     void stories15MStrongMark() throws Exception {
         ModelStore.Located s = ModelStore.stories15M(null);
         try (Engine orig = Engine.open(s.model(), s.tokenizer(), 2, 512)) {
@@ -71,6 +72,7 @@ class TraceMatrixTest {
      * there only the absence of false verdicts is asserted.
      */
     @Test
+    @org.junit.jupiter.api.Tag("slow")
     void stories15MDefaultStrength() throws Exception {
         ModelStore.Located s = ModelStore.stories15M(null);
         try (Engine orig = Engine.open(s.model(), s.tokenizer(), 2, 512)) {
