@@ -1,6 +1,8 @@
 package org.taylormlp.nn;
 
 import org.taylormlp.model.ModelConfig;
+import org.taylormlp.tensor.Kernels;
+import org.taylormlp.tensor.ScalarKernels;
 
 /**
  * Rotary position embedding. Frequencies θ_i = base^(−2i/rotaryDim) are computed in float as llama2.c and
@@ -59,6 +61,11 @@ public final class Rope {
      * permutation, so the scores equal those of the unpermuted vectors (up to summation order).
      */
     public void applyHalfSplit(float[] x, int off) {
+        applyHalfSplit(ScalarKernels.INSTANCE, x, off);
+    }
+
+    /** As {@link #applyHalfSplit(float[], int)}, the rotation computed by {@code k}. */
+    public void applyHalfSplit(Kernels k, float[] x, int off) {
         int half = rotaryDim / 2;
         if (!neox) {
             for (int i = 0; i < half; i++) {
@@ -67,11 +74,7 @@ public final class Rope {
             }
             System.arraycopy(scratch, 0, x, off, rotaryDim);
         }
-        for (int i = 0; i < half; i++) {
-            float a = x[off + i], b = x[off + i + half];
-            x[off + i] = a * cos[i] - b * sin[i];
-            x[off + i + half] = a * sin[i] + b * cos[i];
-        }
+        k.rope(x, off, cos, sin, half);
     }
 
     /** Rotates the head starting at x[off] in place. */

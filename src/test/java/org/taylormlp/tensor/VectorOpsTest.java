@@ -117,8 +117,8 @@ class VectorOpsTest {
             for (int i = 0; i < n; i++) var += (x[1 + i] - mean) * (x[1 + i] - mean);
             double inv = 1 / Math.sqrt(var / n + eps);
             for (float[] bias : new float[][] {b, null}) {
-                float[] ov = new float[n], os = new float[n];
-                VectorOps.layernorm(ov, 0, x, 1, w, bias, n, eps);
+                // the engine's one layernorm (both kernel sets use it)
+                float[] os = new float[n];
                 ScalarOps.layernorm(os, 0, x, 1, w, bias, n, eps);
                 for (int i = 0; i < n; i++) {
                     double c = x[1 + i] - mean;
@@ -128,7 +128,6 @@ class VectorOpsTest {
                     double centred = U * Math.abs(x[1 + i]) + depth * U * absMean;
                     double tol = 2 * (centred * inv * Math.abs(w[i]) + (depth + 8) * U * Math.abs(c * inv * w[i]))
                             + 2 * U * Math.abs(t) + Float.MIN_NORMAL;
-                    close("vector layernorm n=" + n, ov[i], t, tol);
                     close("scalar layernorm n=" + n, os[i], t, tol);
                 }
             }
