@@ -192,4 +192,20 @@ class VectorOpsTest {
             assertThat(gv[1]).isEqualTo(x[1]);
         }
     }
+
+    /** Exact GELU x·Φ(x) against tabulated Φ at exactly representable x, to the float rounding of the result. */
+    @Test
+    void geluErfScalarReference() {
+        double[][] ref = {{1, 0.8413447460685429}, {-2, 0.022750131948179195}, {-3, 0.0013498980316300946},
+                {0.5, 0.6914624612740131}, {2.5, 0.9937903346742238}, {-6, 9.865876450376982e-10}, {0, 0.5}};
+        float[] x = new float[ref.length + 1];
+        for (int i = 0; i < ref.length; i++) x[1 + i] = (float) ref[i][0];
+        float[] y = x.clone();
+        ScalarOps.geluErf(y, 1, ref.length);
+        for (int i = 0; i < ref.length; i++) {
+            double want = x[1 + i] * ref[i][1];
+            close("geluErf(" + x[1 + i] + ")", y[1 + i], want, 2 * U * Math.abs(want) + Float.MIN_VALUE);
+        }
+        assertThat(y[0]).isEqualTo(x[0]);
+    }
 }
