@@ -2,7 +2,6 @@ package org.taylormlp.nn;
 
 import org.taylormlp.model.ModelConfig;
 import org.taylormlp.tensor.Kernels;
-import org.taylormlp.tensor.ScalarKernels;
 
 /**
  * Rotary position embedding. Frequencies θ_i = base^(−2i/rotaryDim) are computed in float as llama2.c and
@@ -58,13 +57,9 @@ public final class Rope {
      * through the same float operations as in {@link #apply}, so the two layouts of the same weights (GGUF
      * adjacent, Hugging Face half-split) give bit-identical vectors, and any dot product of them (attention
      * scores) is then bit-identical too, whatever its summation order. Dot products are invariant under the
-     * permutation, so the scores equal those of the unpermuted vectors (up to summation order).
+     * permutation, so the scores equal those of the unpermuted vectors (up to summation order). The rotation
+     * itself is {@link Kernels#rope}.
      */
-    public void applyHalfSplit(float[] x, int off) {
-        applyHalfSplit(ScalarKernels.INSTANCE, x, off);
-    }
-
-    /** As {@link #applyHalfSplit(float[], int)}, the rotation computed by {@code k}. */
     public void applyHalfSplit(Kernels k, float[] x, int off) {
         int half = rotaryDim / 2;
         if (!neox) {
