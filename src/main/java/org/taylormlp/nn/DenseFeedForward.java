@@ -3,8 +3,6 @@ package org.taylormlp.nn;
 import org.taylormlp.model.ModelConfig;
 import org.taylormlp.tensor.Kernels;
 import org.taylormlp.tensor.Tensor;
-import org.taylormlp.tensor.VectorKernels;
-import org.taylormlp.tensor.VectorOps;
 
 /**
  * The ordinary MLP: gated ({@code down(act(gate·x) ⊙ up·x)}, SwiGLU) or plain
@@ -16,8 +14,6 @@ public final class DenseFeedForward implements FeedForward {
     private final ModelConfig.Activation act;
     private final Kernels kernels;
     private final int dim, hidden;
-    /** Vector API activations (the kernels are {@link VectorKernels}). */
-    private final boolean vec;
     private float[] g = new float[0], u = new float[0];
     private ActivationProbe probe;
 
@@ -32,7 +28,6 @@ public final class DenseFeedForward implements FeedForward {
         this.kernels = kernels;
         this.dim = down.rows();
         this.hidden = up.rows();
-        this.vec = kernels instanceof VectorKernels;
     }
 
     @Override
@@ -59,20 +54,18 @@ public final class DenseFeedForward implements FeedForward {
                 kernels.matmul(up, x, batch, u);
             }
             if (probe != null) for (int b = 0; b < batch; b++) probe.accept(g, b * hidden, hidden);
-            if (vec && act == ModelConfig.Activation.SILU) {
-                VectorOps.swiglu(g, u, bh); // g = silu(g) · u
-                h = g;
+            if (act == ModelConfig.Activation.SILU) {
+                kernels.swiglu(g, u, bh); // g = silu(g) · u
             } else {
-                for (int i = 0; i < bh; i++) u[i] *= activate(g[i]);
-                h = u;
+                activate(g, bh);
+                for (int i = 0; i < bh; i++) g[i] *= u[i];
             }
+            h = g;
         } else {
             kernels.matmul(up, x, batch, u);
             if (upBias != null) for (int b = 0; b < batch; b++) for (int i = 0; i < hidden; i++) u[b * hidden + i] += upBias[i];
             if (probe != null) for (int b = 0; b < batch; b++) probe.accept(u, b * hidden, hidden);
-            if (vec && act == ModelConfig.Activation.GELU_TANH) VectorOps.gelu(u, 0, bh);
-            else if (vec && act == ModelConfig.Activation.SILU) VectorOps.silu(u, 0, bh);
-            else for (int i = 0; i < bh; i++) u[i] = activate(u[i]);
+            activate(u, bh);
             h = u;
         }
         kernels.matmul(down, h, batch, out);
@@ -81,11 +74,12 @@ public final class DenseFeedForward implements FeedForward {
         }
     }
 
-    private float activate(float z) {
-        return switch (act) {
-            case SILU -> Ops.silu(z);
-            case GELU_TANH -> Ops.geluTanh(z);
-            case GELU_ERF -> Ops.geluErf(z);
-        };
+    /** In place over x[0, n), by the kernels. */
+    private void activate(float[] x, int n) {
+        switch (act) {
+            case SILU -> kernels.silu(x, 0, n);
+            case GELU_TANH -> kernels.geluTanh(x, 0, n);
+            case GELU_ERF -> kernels.geluErf(x, 0, n);
+        }
     }
 }

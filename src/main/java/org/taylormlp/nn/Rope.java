@@ -1,6 +1,7 @@
 package org.taylormlp.nn;
 
 import org.taylormlp.model.ModelConfig;
+import org.taylormlp.tensor.Kernels;
 
 /**
  * Rotary position embedding. Frequencies θ_i = base^(−2i/rotaryDim) are computed in float as llama2.c and
@@ -56,9 +57,10 @@ public final class Rope {
      * through the same float operations as in {@link #apply}, so the two layouts of the same weights (GGUF
      * adjacent, Hugging Face half-split) give bit-identical vectors, and any dot product of them (attention
      * scores) is then bit-identical too, whatever its summation order. Dot products are invariant under the
-     * permutation, so the scores equal those of the unpermuted vectors (up to summation order).
+     * permutation, so the scores equal those of the unpermuted vectors (up to summation order). The rotation
+     * itself is {@link Kernels#rope}.
      */
-    public void applyHalfSplit(float[] x, int off) {
+    public void applyHalfSplit(Kernels k, float[] x, int off) {
         int half = rotaryDim / 2;
         if (!neox) {
             for (int i = 0; i < half; i++) {
@@ -67,11 +69,7 @@ public final class Rope {
             }
             System.arraycopy(scratch, 0, x, off, rotaryDim);
         }
-        for (int i = 0; i < half; i++) {
-            float a = x[off + i], b = x[off + i + half];
-            x[off + i] = a * cos[i] - b * sin[i];
-            x[off + i + half] = a * sin[i] + b * cos[i];
-        }
+        k.rope(x, off, cos, sin, half);
     }
 
     /** Rotates the head starting at x[off] in place. */

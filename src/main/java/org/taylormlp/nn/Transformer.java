@@ -7,8 +7,6 @@ import org.taylormlp.model.TensorNames;
 import org.taylormlp.tensor.Kernels;
 import org.taylormlp.tensor.Parallel;
 import org.taylormlp.tensor.Tensor;
-import org.taylormlp.tensor.VectorKernels;
-import org.taylormlp.tensor.VectorOps;
 
 import java.util.Arrays;
 import java.util.function.IntFunction;
@@ -30,9 +28,6 @@ public final class Transformer {
     private final Block[] blocks;
     private final Rope rope;
     private final float[][] keyCache, valueCache;
-
-    /** Vector API attention scores and softmax (the kernels are {@link VectorKernels}); else plain loops. */
-    private final boolean vec;
 
     // scratch, sized [maxBatch × ...]
     private final float[] x, xb, attnOut, proj, ffnOut, q, k, v, logitsBuf;
@@ -67,7 +62,6 @@ public final class Transformer {
         String problem = cfg.problem();
         if (problem != null) throw new TaylorMlpException(model.source() + ": " + problem);
         this.kernels = kernels;
-        this.vec = kernels instanceof VectorKernels;
         this.maxContext = Math.max(1, Math.min(maxContext, cfg.contextLength()));
         this.maxBatch = Math.max(1, maxBatch);
         this.tokenEmbd = model.require(TensorNames.TOKEN_EMBD);
@@ -244,7 +238,7 @@ public final class Transformer {
         }
         for (int l = 0; l < blocks.length; l++) {
             Block blk = blocks[l];
-            for (int b = 0; b < batch; b++) blk.attnNorm.apply(xb, b * d, x, b * d);
+            for (int b = 0; b < batch; b++) blk.attnNorm.apply(kernels, xb, b * d, x, b * d);
             if (batch == 1) {
                 kernels.matvec3(blk.wq, blk.wk, blk.wv, xb, q, k, v);
             } else {
@@ -259,8 +253,8 @@ public final class Transformer {
                 int p = pos + b;
                 rope.setPosition(p);
                 // q and k leave RoPE in half-split order (see Rope.applyHalfSplit); the cache holds k that way
-                for (int h = 0; h < cfg.nHeads(); h++) rope.applyHalfSplit(q, b * qd + h * hs);
-                for (int h = 0; h < cfg.nKvHeads(); h++) rope.applyHalfSplit(k, b * kvd + h * hs);
+                for (int h = 0; h < cfg.nHeads(); h++) rope.applyHalfSplit(kernels, q, b * qd + h * hs);
+                for (int h = 0; h < cfg.nKvHeads(); h++) rope.applyHalfSplit(kernels, k, b * kvd + h * hs);
                 System.arraycopy(k, b * kvd, keyCache[l], p * kvd, kvd);
                 System.arraycopy(v, b * kvd, valueCache[l], p * kvd, kvd);
             }
@@ -273,14 +267,14 @@ public final class Transformer {
                 for (int i = 0; i < bd; i++) x[i] += proj[i] + ffnOut[i];
             } else {
                 for (int i = 0; i < bd; i++) x[i] += proj[i];
-                for (int b = 0; b < batch; b++) blk.ffnNorm.apply(xb, b * d, x, b * d);
+                for (int b = 0; b < batch; b++) blk.ffnNorm.apply(kernels, xb, b * d, x, b * d);
                 blk.ffn.forward(xb, ffnOut, batch);
                 for (int i = 0; i < bd; i++) x[i] += ffnOut[i];
             }
         }
         int vocab = cfg.vocabSize();
         if (allLogits != null) {
-            for (int b = 0; b < batch; b++) outputNorm.apply(xb, b * d, x, b * d);
+            for (int b = 0; b < batch; b++) outputNorm.apply(kernels, xb, b * d, x, b * d);
             if (logitsTmp.length < batch * vocab) logitsTmp = new float[maxBatch * vocab];
             float[] tmp = logitsTmp;
             kernels.matmul(output, xb, batch, tmp);
@@ -290,7 +284,7 @@ public final class Transformer {
             return logitsBuf;
         }
         if (!last) return null;
-        outputNorm.apply(xb, 0, x, (batch - 1) * d);
+        outputNorm.apply(kernels, xb, 0, x, (batch - 1) * d);
         kernels.matvec(output, xb, 0, logitsBuf, 0, 0, vocab);
         addBias(logitsBuf, 0, outputBias);
         return logitsBuf;
@@ -315,6 +309,7 @@ public final class Transformer {
         int l = attnLayer;
         int qd = cfg.qDim(), kvd = cfg.kvDim(), hs = cfg.headDim();
         int group = cfg.nHeads() / cfg.nKvHeads();
+        int half = cfg.rotaryDim() / 2;
         float scale = (float) (1.0 / Math.sqrt(hs));
         float[] kc = keyCache[l], vc = valueCache[l];
         for (int h = h0; h < h1; h++) {
@@ -326,13 +321,8 @@ public final class Transformer {
                 int n = pos - start + 1;
                 int qo = b * qd + h * hs;
                 // scores: a float reduction, which C2 does not vectorize by itself (it keeps the order)
-                if (vec) {
-                    for (int t = start; t <= pos; t++) att[t - start] = VectorOps.dot(q, qo, kc, t * kvd + kvo, hs) * scale;
-                    VectorOps.softmax(att, 0, n);
-                } else {
-                    for (int t = start; t <= pos; t++) att[t - start] = dot(q, qo, kc, t * kvd + kvo, hs) * scale;
-                    org.taylormlp.tensor.ScalarOps.softmax(att, 0, n);
-                }
+                for (int t = start; t <= pos; t++) att[t - start] = kernels.dotHalfSplit(q, qo, kc, t * kvd + kvo, hs, half) * scale;
+                kernels.softmax(att, 0, n);
                 // weighted sum of values: an element-wise loop, which C2 vectorizes
                 Arrays.fill(attnOut, qo, qo + hs, 0f);
                 for (int t = start; t <= pos; t++) {
@@ -342,15 +332,6 @@ public final class Transformer {
                 }
             }
         }
-    }
-
-    /** q·k over one head in half-split order: rotated pairs (i, i + rotaryDim/2) summed pair by pair, then the tail. */
-    private float dot(float[] a, int ao, float[] b, int bo, int hs) {
-        int half = cfg.rotaryDim() / 2;
-        float s = 0f;
-        for (int i = 0; i < half; i++) s += a[ao + i] * b[bo + i] + a[ao + half + i] * b[bo + half + i];
-        for (int i = 2 * half; i < hs; i++) s += a[ao + i] * b[bo + i];
-        return s;
     }
 
     private static void addBias(float[] a, int off, float[] bias) {

@@ -3,8 +3,9 @@ package org.taylormlp.tensor;
 /**
  * The compute kernels the forward pass uses. Weight matrices are {@link Tensor}s of shape [rows, cols]
  * (any {@link DType}); activations are float arrays. Implementations: {@link ScalarKernels} (the plain
- * reference, test oracle) and {@link VectorKernels} (Vector API, multi-threaded), chosen at start-up by
- * {@link KernelsProvider}.
+ * reference, test oracle, able to run a whole model) and {@link VectorKernels} (Vector API, multi-threaded), chosen
+ * at start-up by {@link KernelsProvider}. The forward pass calls nothing else for its arithmetic: each implementation
+ * decides how it computes the products, norms, softmax, activations and RoPE below.
  *
  * <p>Quantized weights need {@code cols} to be a multiple of the block size (32; 256 for the K-quants).
  */
@@ -74,4 +75,43 @@ public interface Kernels {
         if (grain < 1) grain = 1;
         for (int s = 0; s < n; s += grain) body.run(s, Math.min(n - s, grain) + s);
     }
+
+    // ---- vector operations of the forward pass (reference semantics: ScalarOps) ----
+
+    /** Σ a[aOff + i] · b[bOff + i] for i in [0, n). */
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /**
+     * q·k of one attention head of {@code n} elements whose first {@code 2·half} are in RoPE's half-split order
+     * (see {@code nn.Rope.applyHalfSplit}): the same value as {@link #dot} up to summation order. The scalar
+     * reference sums the pairs (i, i + half) in turn, then the tail, which is the order of the interleaved layout.
+     */
+    float dotHalfSplit(float[] a, int aOff, float[] b, int bOff, int n, int half);
+
+    /** In place: x[off..off+n) = exp(x − max) / Σ exp(x − max). */
+    void softmax(float[] x, int off, int n);
+
+    /** out[outOff + i] = x[xOff + i] · weight[i] / sqrt(mean(x²) + eps), for i in [0, n). out may be x. */
+    void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps);
+
+    /** out = (x − mean) / sqrt(var + eps) · weight + bias over n elements; bias may be null; out may be x. */
+    void layernorm(float[] out, int outOff, float[] x, int xOff, float[] weight, float[] bias, int n, float eps);
+
+    /** In place: x = x · sigmoid(x). */
+    void silu(float[] x, int off, int n);
+
+    /** In place: the tanh approximation of GELU ("gelu_new", "gelu_pytorch_tanh"). */
+    void geluTanh(float[] x, int off, int n);
+
+    /** In place: exact GELU, x · Φ(x). */
+    void geluErf(float[] x, int off, int n);
+
+    /** SwiGLU: gate[i] = silu(gate[i]) · up[i] for i in [0, n). */
+    void swiglu(float[] gate, float[] up, int n);
+
+    /**
+     * RoPE on one head in half-split order, in place: (x[off+i], x[off+half+i]) rotated by (cos[i], sin[i]) for
+     * i in [0, half).
+     */
+    void rope(float[] x, int off, float[] cos, float[] sin, int half);
 }

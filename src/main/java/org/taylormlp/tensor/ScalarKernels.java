@@ -1,6 +1,9 @@
 package org.taylormlp.tensor;
 
-/** Plain single-threaded kernels: the reference every fast kernel is tested against. */
+/**
+ * Plain single-threaded kernels: the reference every fast kernel is tested against, complete enough to run a whole
+ * model (the element-wise operations are {@link ScalarOps}).
+ */
 public final class ScalarKernels implements Kernels {
     public static final ScalarKernels INSTANCE = new ScalarKernels();
 
@@ -21,4 +24,40 @@ public final class ScalarKernels implements Kernels {
             out[outOff + i] = s;
         }
     }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return ScalarOps.dot(a, aOff, b, bOff, n); }
+
+    @Override
+    public float dotHalfSplit(float[] a, int aOff, float[] b, int bOff, int n, int half) {
+        return ScalarOps.dotHalfSplit(a, aOff, b, bOff, n, half);
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) { ScalarOps.softmax(x, off, n); }
+
+    @Override
+    public void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps) {
+        ScalarOps.rmsnorm(out, outOff, x, xOff, weight, n, eps);
+    }
+
+    @Override
+    public void layernorm(float[] out, int outOff, float[] x, int xOff, float[] weight, float[] bias, int n, float eps) {
+        ScalarOps.layernorm(out, outOff, x, xOff, weight, bias, n, eps);
+    }
+
+    @Override
+    public void silu(float[] x, int off, int n) { ScalarOps.silu(x, off, n); }
+
+    @Override
+    public void geluTanh(float[] x, int off, int n) { ScalarOps.gelu(x, off, n); }
+
+    @Override
+    public void geluErf(float[] x, int off, int n) { ScalarOps.geluErf(x, off, n); }
+
+    @Override
+    public void swiglu(float[] gate, float[] up, int n) { ScalarOps.swiglu(gate, up, n); }
+
+    @Override
+    public void rope(float[] x, int off, float[] cos, float[] sin, int half) { ScalarOps.rope(x, off, cos, sin, half); }
 }

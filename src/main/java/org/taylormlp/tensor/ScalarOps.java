@@ -7,10 +7,23 @@ package org.taylormlp.tensor;
 public final class ScalarOps {
     private ScalarOps() {}
 
+    static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+
     /** Σ a[aOff + i] · b[bOff + i] for i in [0, n). */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         float s = 0f;
         for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    /**
+     * Σ a·b over n elements whose first {@code 2·half} are in half-split order: pairs (i, i + half) summed in
+     * turn, then the tail (the summation order of the interleaved layout (2i, 2i+1)).
+     */
+    public static float dotHalfSplit(float[] a, int ao, float[] b, int bo, int n, int half) {
+        float s = 0f;
+        for (int i = 0; i < half; i++) s += a[ao + i] * b[bo + i] + a[ao + half + i] * b[bo + half + i];
+        for (int i = 2 * half; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
 
@@ -42,23 +55,22 @@ public final class ScalarOps {
     }
 
     /**
-     * out = (x − mean) / sqrt(var + eps) · weight + bias over n elements (population variance); bias may be null.
-     * out may be x.
+     * out = (x − mean) / sqrt(var + eps) · weight + bias over n elements (population variance, mean and variance
+     * accumulated in double); bias may be null. out may be x. The engine's only layernorm.
      */
     public static void layernorm(float[] out, int outOff, float[] x, int xOff, float[] weight, float[] bias, int n, float eps) {
-        float sum = 0f;
-        for (int i = 0; i < n; i++) sum += x[xOff + i];
-        float mean = sum / n;
-        float var = 0f;
+        double mean = 0;
+        for (int i = 0; i < n; i++) mean += x[xOff + i];
+        mean /= n;
+        double var = 0;
         for (int i = 0; i < n; i++) {
-            float d = x[xOff + i] - mean;
+            double d = x[xOff + i] - mean;
             var += d * d;
         }
-        float inv = (float) (1.0 / Math.sqrt(var / n + eps));
-        for (int i = 0; i < n; i++) {
-            float v = (x[xOff + i] - mean) * inv * weight[i];
-            out[outOff + i] = bias == null ? v : v + bias[i];
-        }
+        var /= n;
+        float inv = (float) (1.0 / Math.sqrt(var + eps));
+        float m = (float) mean;
+        for (int i = 0; i < n; i++) out[outOff + i] = (x[xOff + i] - m) * inv * weight[i] + (bias == null ? 0f : bias[i]);
     }
 
     public static void layernorm(float[] out, float[] x, float[] weight, float[] bias, float eps) {
@@ -100,7 +112,24 @@ public final class ScalarOps {
     public static void gelu(float[] x, int off, int n) {
         for (int i = 0; i < n; i++) {
             float v = x[off + i];
-            x[off + i] = (float) (0.5 * v * (1.0 + Math.tanh(VectorOps.SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))));
+            x[off + i] = (float) (0.5 * v * (1.0 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))));
+        }
+    }
+
+    /** In place, exact GELU: x · Φ(x) in double, rounded to float. */
+    public static void geluErf(float[] x, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[off + i];
+            x[off + i] = (float) (v * Normal.cdf(v));
+        }
+    }
+
+    /** In place: (x[off+i], x[off+half+i]) rotated by the angle with cosine cos[i] and sine sin[i], i in [0, half). */
+    public static void rope(float[] x, int off, float[] cos, float[] sin, int half) {
+        for (int i = 0; i < half; i++) {
+            float a = x[off + i], b = x[off + i + half];
+            x[off + i] = a * cos[i] - b * sin[i];
+            x[off + i + half] = a * sin[i] + b * cos[i];
         }
     }
 }

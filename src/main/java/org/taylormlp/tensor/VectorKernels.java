@@ -1018,4 +1018,47 @@ public final class VectorKernels implements Kernels {
         out[oo + 2 * os] = sum(r0.add(r1));
         out[oo + 3 * os] = sum(s0.add(s1));
     }
+
+    // ---- vector operations: VectorOps where it is faster, the scalar reference where the work is negligible ----
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return VectorOps.dot(a, aOff, b, bOff, n); }
+
+    /** The layout does not matter to a sum in any order: the plain vector dot product. */
+    @Override
+    public float dotHalfSplit(float[] a, int aOff, float[] b, int bOff, int n, int half) {
+        return VectorOps.dot(a, aOff, b, bOff, n);
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) { VectorOps.softmax(x, off, n); }
+
+    /** Once per row and layer over {@code dim} elements: the scalar loop (negligible next to the products). */
+    @Override
+    public void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps) {
+        ScalarOps.rmsnorm(out, outOff, x, xOff, weight, n, eps);
+    }
+
+    /** As {@link #rmsnorm}: the scalar reference (double accumulation). */
+    @Override
+    public void layernorm(float[] out, int outOff, float[] x, int xOff, float[] weight, float[] bias, int n, float eps) {
+        ScalarOps.layernorm(out, outOff, x, xOff, weight, bias, n, eps);
+    }
+
+    @Override
+    public void silu(float[] x, int off, int n) { VectorOps.silu(x, off, n); }
+
+    @Override
+    public void geluTanh(float[] x, int off, int n) { VectorOps.gelu(x, off, n); }
+
+    /** No vector erf in the JDK: the scalar reference. */
+    @Override
+    public void geluErf(float[] x, int off, int n) { ScalarOps.geluErf(x, off, n); }
+
+    @Override
+    public void swiglu(float[] gate, float[] up, int n) { VectorOps.swiglu(gate, up, n); }
+
+    /** rotaryDim/2 pairs per head: the scalar loop (C2 vectorizes it). */
+    @Override
+    public void rope(float[] x, int off, float[] cos, float[] sin, int half) { ScalarOps.rope(x, off, cos, sin, half); }
 }

@@ -61,19 +61,6 @@ public final class VectorOps {
         for (; i < n; i++) x[off + i] *= s;
     }
 
-    private static float sum(float[] x, int off, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int i = 0;
-        for (; i <= n - 2 * L; i += 2 * L) {
-            a0 = a0.add(FloatVector.fromArray(F, x, off + i));
-            a1 = a1.add(FloatVector.fromArray(F, x, off + i + L));
-        }
-        for (; i <= n - L; i += L) a0 = a0.add(FloatVector.fromArray(F, x, off + i));
-        float s = VectorKernels.sum(a0.add(a1));
-        for (; i < n; i++) s += x[off + i];
-        return s;
-    }
-
     /** out[outOff + i] = x[xOff + i] · weight[i] / sqrt(mean(x²) + eps), for i in [0, n). out may be x. */
     public static void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps) {
         float ss = dot(x, xOff, x, xOff, n);
@@ -87,41 +74,6 @@ public final class VectorOps {
 
     public static void rmsnorm(float[] out, float[] x, float[] weight, float eps) {
         rmsnorm(out, 0, x, 0, weight, weight.length, eps);
-    }
-
-    /**
-     * out = (x − mean) / sqrt(var + eps) · weight + bias over n elements (population variance); bias may be null.
-     * out may be x.
-     */
-    public static void layernorm(float[] out, int outOff, float[] x, int xOff, float[] weight, float[] bias, int n, float eps) {
-        float mean = sum(x, xOff, n) / n;
-        FloatVector vm = FloatVector.broadcast(F, mean);
-        FloatVector a0 = FloatVector.zero(F);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector d = FloatVector.fromArray(F, x, xOff + i).sub(vm);
-            a0 = d.fma(d, a0);
-        }
-        float var = VectorKernels.sum(a0);
-        for (; i < n; i++) {
-            float d = x[xOff + i] - mean;
-            var += d * d;
-        }
-        float inv = (float) (1.0 / Math.sqrt(var / n + eps));
-        i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector v = FloatVector.fromArray(F, x, xOff + i).sub(vm).mul(inv).mul(FloatVector.fromArray(F, weight, i));
-            if (bias != null) v = v.add(FloatVector.fromArray(F, bias, i));
-            v.intoArray(out, outOff + i);
-        }
-        for (; i < n; i++) {
-            float v = (x[xOff + i] - mean) * inv * weight[i];
-            out[outOff + i] = bias == null ? v : v + bias[i];
-        }
-    }
-
-    public static void layernorm(float[] out, float[] x, float[] weight, float[] bias, float eps) {
-        layernorm(out, 0, x, 0, weight, bias, weight.length, eps);
     }
 
     /** In place: x[off..off+n) = exp(x − max) / Σ exp(x − max). */

@@ -259,14 +259,14 @@ class VectorKernelsTest {
         for (Kernels kk : new Kernels[] {K1, K2, ScalarKernels.INSTANCE}) {
             float[] oa = new float[70], ob = new float[33], oc = new float[5];
             kk.matvec2(a, b, x, oa, ob);
-            if (kk instanceof VectorKernels) {
+            if (kk != ScalarKernels.INSTANCE) { // the vector kernels: bit for bit
                 assertThat(oa).containsExactly(ea);
                 assertThat(ob).containsExactly(eb);
             }
             java.util.Arrays.fill(oa, 0f);
             java.util.Arrays.fill(ob, 0f);
             kk.matvec3(a, b, c, x, oa, ob, oc);
-            if (kk instanceof VectorKernels) {
+            if (kk != ScalarKernels.INSTANCE) {
                 assertThat(oa).containsExactly(ea);
                 assertThat(ob).containsExactly(eb);
                 assertThat(oc).containsExactly(ec);
