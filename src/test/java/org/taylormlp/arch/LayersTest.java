@@ -82,6 +82,21 @@ class LayersTest {
     }
 
     @Test
+    void theForwardPassSeesOnlyTheKernelsInterface() {
+        TreeSet<String> users = new TreeSet<>();
+        for (JavaClass c : classes) {
+            if (c.getPackageName().equals("org.taylormlp.tensor")) continue;
+            for (Dependency d : c.getDirectDependenciesFromSelf()) {
+                String t = d.getTargetClass().getName();
+                if (t.equals("org.taylormlp.tensor.VectorKernels") || t.equals("org.taylormlp.tensor.ScalarKernels")) {
+                    users.add(c.getSimpleName() + " uses " + d.getTargetClass().getSimpleName());
+                }
+            }
+        }
+        assertThat(users).as("code outside tensor/ that names a kernel implementation instead of Kernels").isEmpty();
+    }
+
+    @Test
     void noPackageCycles() {
         slices().matching("org.taylormlp.(**)").should().beFreeOfCycles().check(classes);
     }

@@ -54,6 +54,8 @@ class ResidentWeightsTest {
 
     static float[] logits(Model m) {
         Transformer t = new Transformer(m, KernelsProvider.create(1), 64, 32, null);
+        t.warmUp(1500); // compiled kernels on both sides: the Vector API's exp differs by a few ulps before C2
+        
         int[] ids = {1, 20, 30, 40, 50, 60, 70, 80};
         float[] out = new float[ids.length * m.config().vocabSize()];
         t.forward(ids, 0, ids.length, 0, out);
