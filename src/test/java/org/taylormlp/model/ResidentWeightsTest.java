@@ -54,8 +54,7 @@ class ResidentWeightsTest {
 
     static float[] logits(Model m) {
         Transformer t = new Transformer(m, KernelsProvider.create(1), 64, 32, null);
-        t.warmUp(1500); // compiled kernels on both sides: the Vector API's exp differs by a few ulps before C2
-        
+
         int[] ids = {1, 20, 30, 40, 50, 60, 70, 80};
         float[] out = new float[ids.length * m.config().vocabSize()];
         t.forward(ids, 0, ids.length, 0, out);
@@ -64,7 +63,7 @@ class ResidentWeightsTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"llama2c", "gguf", "hf-sharded-untied"})
-    void copiedWeightsHoldTheSameBytesAndGiveIdenticalLogits(String kind) throws Exception {
+    void copiedWeightsHoldTheSameBytesAndGiveTheSameLogits(String kind) throws Exception {
         Path p = model(kind);
         try (Model mapped = org.taylormlp.runtime.Models.load(p); Model copied = ResidentWeights.apply(org.taylormlp.runtime.Models.load(p), WeightLoading.COPY, QUIET, PLENTY)) {
             assertThat(ResidentWeights.placement(mapped)).isEqualTo("memory-mapped from the file");
@@ -83,7 +82,17 @@ class ResidentWeightsTest {
             }
             assertThat(copiedCount).isGreaterThan(5);
             if (untied) assertThat(ResidentWeights.placement(copied)).contains("token embeddings stay memory-mapped");
-            assertThat(logits(copied)).isEqualTo(logits(mapped)); // isEqualTo: Arrays.equals, linear in the 256K logits of stories15M
+            // The bytes are identical (above); the logits agree to float rounding, not bit for bit: the Vector API's
+            // exp gives results a few ulps apart before and after C2 compiles it, and which forward pass runs on
+            // which code depends on the JIT (seen: 1-2e-6 apart on this test by test order). The bound is 1e-5 of the
+            // largest logit, far below what a wrong or misplaced tensor does.
+            float[] lc = logits(copied), lm = logits(mapped);
+            double max = 0, diff = 0;
+            for (int i = 0; i < lm.length; i++) {
+                max = Math.max(max, Math.abs(lm[i]));
+                diff = Math.max(diff, Math.abs(lc[i] - lm[i]));
+            }
+            assertThat(diff).as("max |logit difference|, copied vs mapped").isLessThanOrEqualTo(1e-5 * max);
         }
     }
 
