@@ -19,8 +19,9 @@ import java.util.List;
 import java.util.Locale;
 
 @Command(name = "trace", mixinStandardHelpOptions = true,
-        description = {"Name the recipient a leaked copy came from: align a suspect model to the original and score it against",
-                "each listed recipient's fingerprint. A non-source recipient's z is a unit-variance Rademacher sum",
+        description = {"Name the recipient a leaked copy came from, from its weights.",
+                "Aligns a suspect model to the original and scores it against each listed recipient's fingerprint.",
+                "A non-source recipient's z is a unit-variance Rademacher sum",
                 "(mean 0, sd 1, P(z >= t) <= exp(-t^2/2)); recipients at or above --threshold are named."})
 public final class TraceCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "SUSPECT", description = "the suspect: GGUF (any dtype), HF folder, llama2.c .bin, or a release")

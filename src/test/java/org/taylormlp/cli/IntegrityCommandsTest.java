@@ -116,7 +116,7 @@ class IntegrityCommandsTest {
         assertThat(cli("verify").code()).isEqualTo(2);
         assertThat(cli("verify", shared.resolve("missing.safetensors").toString()).code()).isEqualTo(1);
         Run pubOnPlain = cli("verify", gguf.toString(), "--public", pub.toString());
-        assertThat(pubOnPlain.code()).isEqualTo(1);
+        assertThat(pubOnPlain.code()).isEqualTo(2); // an invalid argument (picocli's rule: 2)
         assertThat(pubOnPlain.err()).contains("--public applies to taylormlp releases");
     }
 
@@ -165,11 +165,11 @@ class IntegrityCommandsTest {
     void protectOptionsGoTogetherAndUnsignedProtectSaysSo() {
         Run noKey = cli("protect", "-m", gguf.toString(), "--text", text.toString(), "--recipient", "bob", "-o",
                 shared.resolve("x.safetensors").toString());
-        assertThat(noKey.code()).isEqualTo(1);
+        assertThat(noKey.code()).isEqualTo(2); // invalid arguments exit with 2
         assertThat(noKey.err()).contains("--recipient needs --owner-key");
         Run noRecipient = cli("protect", "-m", gguf.toString(), "--text", text.toString(), "--owner-key", key.toString(), "-o",
                 shared.resolve("x.safetensors").toString());
-        assertThat(noRecipient.code()).isEqualTo(1);
+        assertThat(noRecipient.code()).isEqualTo(2);
         assertThat(noRecipient.err()).contains("--owner-key needs --recipient");
         Run pubAsKey = cli("protect", "-m", gguf.toString(), "--text", text.toString(), "--owner-key", pub.toString(),
                 "--recipient", "bob", "-o", shared.resolve("x.safetensors").toString());
