@@ -1,12 +1,12 @@
 package org.taylormlp.cli;
 
+import org.taylormlp.cli.CliCapture.Run;
+import static org.taylormlp.cli.CliCapture.run;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.taylormlp.TestFiles;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,22 +14,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(120)
 class LoadOptionTest {
     static final String MODEL = TestFiles.smallModel().toString();
-
-    record Run(int exit, String out, String err) {}
-
-    static synchronized Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = Main.execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     @Test
     void everyModeGeneratesTheSameGreedyText() {

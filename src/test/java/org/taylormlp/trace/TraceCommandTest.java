@@ -1,5 +1,8 @@
 package org.taylormlp.trace;
 
+import org.taylormlp.cli.CliCapture.Run;
+import static org.taylormlp.cli.CliCapture.run;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -9,9 +12,6 @@ import org.taylormlp.cli.Main;
 import org.taylormlp.format.safetensors.SafetensorsFile;
 import org.taylormlp.keys.OwnerKey;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -22,22 +22,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TraceCommandTest {
     @TempDir
     Path dir;
-
-    record Run(int exit, String out, String err) {}
-
-    static synchronized Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = Main.execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     @Test
     void protectForARecipientThenTraceNamesThem() throws Exception {
