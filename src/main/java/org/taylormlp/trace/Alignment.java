@@ -115,7 +115,64 @@ final class Alignment {
     }
 
     /** One layer's marked matrices: original and aligned suspect, row-major, in the original's basis and order. */
-    record Layer(Map<String, float[]> original, Map<String, float[]> aligned, Map<String, int[]> shapes) {}
+    record Layer(Map<String, float[]> original, Map<String, float[]> aligned, Map<String, int[]> shapes, boolean diagonal,
+                 Map<String, float[]> inputScale, int[] qp, int[] kp, int[] np) {}
+
+    /**
+     * The original matrix in the suspect's own basis: the alignment's head and neuron permutations and the norm
+     * weights' column scaling applied in reverse to the original. Null when this layer's alignment also rotated the
+     * residual stream or rescaled neurons (those are estimated, not exact, so the result would not be either).
+     */
+    float[] originalInSuspectBasis(Layer layer, String suffix) {
+        if (!layer.diagonal()) return null;
+        int d = c.dim(), hd = c.headDim(), nh = c.nHeads(), hidden = c.hiddenDim();
+        float[] o = layer.original().get(suffix);
+        o = switch (suffix) {
+            case TensorNames.ATTN_Q -> permuteRows(o, inverse(layer.qp()), hd * d);
+            case TensorNames.ATTN_K, TensorNames.ATTN_V -> permuteRows(o, inverse(layer.kp()), hd * d);
+            case TensorNames.ATTN_OUT -> permuteCols(o, d, nh * hd, inverse(layer.qp()), hd);
+            case TensorNames.FFN_GATE, TensorNames.FFN_UP -> permuteRows(o, inverse(layer.np()), d);
+            case TensorNames.FFN_DOWN -> permuteCols(o, d, hidden, inverse(layer.np()), 1);
+            default -> o.clone();
+        };
+        float[] sc = layer.inputScale().get(suffix);
+        if (sc == null) return o;
+        int cols = sc.length;
+        for (int i = 0; i < o.length; i++) {
+            float g = sc[i % cols];
+            if (!(g != 0) || !Float.isFinite(g)) return null;
+            o[i] = (float) ((double) o[i] * g);
+        }
+        return o;
+    }
+
+    /**
+     * Per-element values {@code v} laid out in the suspect's basis (as {@link #originalInSuspectBasis} returns),
+     * moved to the original's basis: the permutations applied forward, each value multiplied by the sign of its
+     * column's norm-weight ratio (a negative ratio mirrors the direction a mark moved the weight).
+     */
+    float[] suspectToOriginalBasis(Layer layer, String suffix, float[] v) {
+        int d = c.dim(), hd = c.headDim(), nh = c.nHeads(), hidden = c.hiddenDim();
+        float[] sc = layer.inputScale().get(suffix);
+        if (sc != null) {
+            v = v.clone();
+            for (int i = 0; i < v.length; i++) if (sc[i % sc.length] < 0) v[i] = -v[i];
+        }
+        return switch (suffix) {
+            case TensorNames.ATTN_Q -> permuteRows(v, layer.qp(), hd * d);
+            case TensorNames.ATTN_K, TensorNames.ATTN_V -> permuteRows(v, layer.kp(), hd * d);
+            case TensorNames.ATTN_OUT -> permuteCols(v, d, nh * hd, layer.qp(), hd);
+            case TensorNames.FFN_GATE, TensorNames.FFN_UP -> permuteRows(v, layer.np(), d);
+            case TensorNames.FFN_DOWN -> permuteCols(v, d, hidden, layer.np(), 1);
+            default -> v;
+        };
+    }
+
+    private static int[] inverse(int[] p) {
+        int[] q = new int[p.length];
+        for (int j = 0; j < p.length; j++) q[p[j]] = j;
+        return q;
+    }
 
     Layer align(int l) {
         int d = c.dim(), hd = c.headDim(), nh = c.nHeads(), nkv = c.nKvHeads(), hidden = c.hiddenDim();
@@ -138,8 +195,17 @@ final class Alignment {
         float[] gAttnO = norm(orig, l, TensorNames.ATTN_NORM), gAttnS = norm(sus, l, TensorNames.ATTN_NORM);
         float[] gFfnO = c.parallelResidual() ? gAttnO : norm(orig, l, TensorNames.FFN_NORM);
         float[] gFfnS = c.parallelResidual() ? gAttnS : norm(sus, l, TensorNames.FFN_NORM);
-        for (String suffix : List.of(TensorNames.ATTN_Q, TensorNames.ATTN_K, TensorNames.ATTN_V)) inputSide(a.get(suffix), gAttnS, gAttnO);
-        for (String suffix : List.of(TensorNames.FFN_GATE, TensorNames.FFN_UP)) if (a.containsKey(suffix)) inputSide(a.get(suffix), gFfnS, gFfnO);
+        int rescaledBefore = rescaledNeurons;
+        Map<String, float[]> inputScale = new LinkedHashMap<>();
+        for (String suffix : List.of(TensorNames.ATTN_Q, TensorNames.ATTN_K, TensorNames.ATTN_V)) {
+            inputSide(a.get(suffix), gAttnS, gAttnO);
+            inputScale.put(suffix, ratio(gAttnO, gAttnS, d));
+        }
+        for (String suffix : List.of(TensorNames.FFN_GATE, TensorNames.FFN_UP)) {
+            if (!a.containsKey(suffix)) continue;
+            inputSide(a.get(suffix), gFfnS, gFfnO);
+            inputScale.put(suffix, ratio(gFfnO, gFfnS, d));
+        }
         for (String suffix : List.of(TensorNames.ATTN_OUT, TensorNames.FFN_DOWN)) outputSide(a.get(suffix), shapes.get(suffix)[1]);
 
         // attention heads
@@ -159,7 +225,21 @@ final class Alignment {
         a.put(TensorNames.FFN_DOWN, permuteCols(a.get(TensorNames.FFN_DOWN), d, hidden, np, 1));
         if (c.gatedMlp()) rescale(a.get(TensorNames.FFN_UP), o.get(TensorNames.FFN_UP), a.get(TensorNames.FFN_DOWN),
                 o.get(TensorNames.FFN_DOWN), hidden, d);
-        return new Layer(o, a, shapes);
+        boolean diagonal = rotation == null && rescaledNeurons == rescaledBefore;
+        return new Layer(o, a, shapes, diagonal, inputScale, qp, kp, np);
+    }
+
+    /** go/gs per column (what maps an input-side matrix from the original's basis to the suspect's), null if all 1. */
+    private static float[] ratio(float[] go, float[] gs, int d) {
+        if (go == null && gs == null) return null;
+        float[] r = new float[d];
+        boolean ones = true;
+        for (int k = 0; k < d; k++) {
+            double o = go == null ? 1 : go[k], s = gs == null ? 1 : gs[k];
+            r[k] = s != 0 ? (float) (o / s) : Float.NaN;
+            ones &= r[k] == 1f;
+        }
+        return ones ? null : r;
     }
 
     private static float[] norm(Model m, int l, String suffix) {
@@ -385,7 +465,20 @@ final class Alignment {
             double alpha = uu / oo, beta = dd / od;
             if (!(alpha * beta > 0)) continue;
             double cj = Math.signum(alpha) * Math.sqrt(alpha / beta);
-            if (Math.abs(cj - 1) < 1e-3) continue; // not rescaled: leave the weights exactly as they are
+            // not rescaled (|c - 1| within 5 standard errors of the two least-squares fits, at least 1e-3): leave the
+            // weights exactly as they are, so that a quantized copy keeps its grid (Tracer.gridCoefficients)
+            double ru = 0, rd = 0;
+            for (int k = 0; k < d; k++) {
+                double e = us[j * d + k] - alpha * uo[j * d + k];
+                ru += e * e;
+            }
+            for (int i = 0; i < d; i++) {
+                double e = ds[i * hidden + j] - beta * dO[i * hidden + j];
+                rd += e * e;
+            }
+            double seA = Math.sqrt(ru / Math.max(1, d - 1) / oo) / Math.abs(alpha), seB = Math.sqrt(rd / Math.max(1, d - 1) / od) / Math.abs(beta);
+            double seC = 0.5 * Math.sqrt(seA * seA + seB * seB);
+            if (Math.abs(cj - 1) < Math.max(1e-3, 5 * seC)) continue;
             rescaledNeurons++;
             for (int k = 0; k < d; k++) us[j * d + k] = (float) (us[j * d + k] / cj);
             for (int i = 0; i < d; i++) ds[i * hidden + j] = (float) (ds[i * hidden + j] * cj);

@@ -2,6 +2,12 @@ package org.taylormlp.trace;
 
 import org.taylormlp.model.Model;
 import org.taylormlp.model.TensorNames;
+import org.taylormlp.tensor.DType;
+import org.taylormlp.tensor.Quantize;
+import org.taylormlp.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,27 +59,41 @@ public final class Tracer {
         for (String r : recipients) marks.add(Mark.of(secret, r));
         Alignment al = new Alignment(original, suspect);
         int nr = marks.size();
-        double[] num = new double[nr];
-        double norm2 = 0;
-        long elements = 0;
+        // both statistics over every marked matrix: [0] residual, [1] grid (meaningful only if every matrix has a grid)
+        double[][] num = new double[2][nr];
+        double[] norm2 = new double[2];
+        long elements = 0, flips = 0;
+        boolean grid = true;
+        java.util.Set<String> gridTypes = new java.util.TreeSet<>();
         for (int l = 0; l < original.config().nLayers(); l++) {
             Alignment.Layer layer = al.align(l);
             for (Map.Entry<String, float[]> e : layer.original().entrySet()) {
                 String suffix = e.getKey();
                 float[] o = e.getValue(), a = layer.aligned().get(suffix);
                 int[] sh = layer.shapes().get(suffix);
-                float[] d = new float[o.length];
-                norm2 += coefficients(o, a, sh[0], sh[1], d);
-                elements += o.length;
                 String name = TensorNames.blk(l, suffix);
-                double[] part = new double[nr];
-                IntStream.range(0, nr).parallel().forEach(k -> part[k] = marks.get(k).stream(name).dot(d, 0, d.length));
-                for (int k = 0; k < nr; k++) num[k] += part[k];
+                elements += o.length;
+                float[] d = new float[o.length];
+                norm2[0] += coefficients(o, a, sh[0], sh[1], d);
+                add(num[0], marks, name, d);
+                if (!grid) continue;
+                float[] os = al.originalInSuspectBasis(layer, suffix);
+                long f = os == null ? -1 : gridCoefficients(os, suspect.require(name), d);
+                if (f < 0) {
+                    grid = false;
+                    continue;
+                }
+                d = al.suspectToOriginalBasis(layer, suffix, d);
+                gridTypes.add(suspect.require(name).dtype().toString());
+                flips += f;
+                norm2[1] += f;
+                add(num[1], marks, name, d);
             }
         }
-        double den = Math.sqrt(norm2);
+        int used = grid ? 1 : 0;
+        double den = Math.sqrt(norm2[used]);
         List<Score> scores = new ArrayList<>();
-        for (int k = 0; k < nr; k++) scores.add(new Score(marks.get(k).recipient(), den > 0 ? num[k] / den : 0));
+        for (int k = 0; k < nr; k++) scores.add(new Score(marks.get(k).recipient(), den > 0 ? num[used][k] / den : 0));
         List<Score> sorted = new ArrayList<>(scores);
         sorted.sort((x, y) -> Double.compare(y.z, x.z));
         List<String> named = new ArrayList<>();
@@ -88,7 +108,90 @@ public final class Tracer {
         aj.put("sketch_fallbacks", al.fallbackMatches);
         aj.put("min_neuron_cosine", al.minNeuronCosine);
         aj.put("marked_weights", elements);
+        aj.put("statistic", grid ? "grid " + String.join("+", gridTypes) : "residual");
+        if (grid) aj.put("grid_flips", flips);
         return new Result(scores, named, threshold, aj, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static void add(double[] num, List<Mark> marks, String name, float[] d) {
+        double[] part = new double[num.length];
+        IntStream.range(0, num.length).parallel().forEach(k -> part[k] = marks.get(k).stream(name).dot(d, 0, d.length));
+        for (int k = 0; k < num.length; k++) num[k] += part[k];
+    }
+
+    /**
+     * The grid statistic's d for one matrix, or −1 when it does not apply: the suspect matrix must be stored in a
+     * rounding type with ggml's rules (F16, BF16, Q8_0, Q4_0), {@code o} is the original in the suspect's own basis
+     * (alignment undid at most permutations and the norm weights' column scaling:
+     * {@code Alignment#originalInSuspectBasis}), and at most 0.1 % of the elements may lie more than one grid
+     * step away from where the unmarked original rounds to (otherwise the copy was not rounded by ggml's rules).
+     *
+     * <p>For every element, q0 is the grid point (integer level in Q8_0/Q4_0 blocks) the <em>unmarked</em> weight
+     * w rounds to, with the block scale the unmarked block would get, and q the suspect's stored level. A mark
+     * w + ε|w|s moves an element across a rounding boundary only if it lies within ε|w| of one, and then q − q0 =
+     * ±1 with the sign of s (F16, BF16, Q8_0) or of s·sign(scale) (Q4_0, whose scale carries the sign of the
+     * block's largest weight). To first order in ε the block's own marked scale changes nothing: an element and
+     * the block maximum move proportionally when their pattern signs agree, and by 2ε|w| in the direction of s
+     * when they differ. So d_i = ±1 at every such step, 0 elsewhere; Σ d² = number of steps. d depends on the
+     * suspect and the original only, so the null distribution of z is exactly that of the residual statistic.
+     */
+    static long gridCoefficients(float[] o, Tensor ts, float[] d) {
+        DType t = ts.dtype();
+        if (t != DType.F16 && t != DType.BF16 && t != DType.Q8_0 && t != DType.Q4_0) return -1;
+        if (ts.size() != o.length) return -1;
+        MemorySegment m = ts.data();
+        long steps = 0, far = 0;
+        int n = o.length;
+        switch (t) {
+            case F16, BF16 -> {
+                for (int i = 0; i < n; i++) {
+                    short raw = m.get(Tensor.I16_LE, 2L * i);
+                    short r0 = t == DType.F16 ? Float.floatToFloat16(o[i]) : Quantize.fp32ToBf16(o[i]);
+                    int dq = (raw & 0xffff) - (r0 & 0xffff); // adjacent codes of one sign differ by 1
+                    if (o[i] < 0 || (o[i] == 0 && raw < 0)) dq = -dq;
+                    d[i] = Math.abs(dq) == 1 ? dq : 0;
+                    if (dq != 0 && Math.abs(dq) != 1) far++;
+                    if (d[i] != 0) steps++;
+                }
+            }
+            case Q8_0, Q4_0 -> {
+                if (n % 32 != 0) return -1;
+                boolean q4 = t == DType.Q4_0;
+                int bb = q4 ? 18 : 34;
+                for (int b = 0; b < n / 32; b++) {
+                    int base = b * 32;
+                    long off = (long) b * bb;
+                    float amax = 0f, max = 0f;
+                    for (int j = 0; j < 32; j++) {
+                        float v = o[base + j];
+                        if (q4 ? amax < Math.abs(v) : !(amax > Math.abs(v))) {
+                            amax = Math.abs(v);
+                            max = v;
+                        }
+                    }
+                    float d0 = q4 ? max / -8f : amax / 127f;
+                    float id = d0 != 0f ? 1f / d0 : 0f;
+                    for (int j = 0; j < 32; j++) {
+                        int q, q0;
+                        if (q4) {
+                            int by = m.get(ValueLayout.JAVA_BYTE, off + 2 + (j & 15)) & 0xff;
+                            q = j < 16 ? (by & 0x0f) : (by >>> 4);
+                            q0 = Math.min(15, (byte) (int) (o[base + j] * id + 8.5f)) & 0xff;
+                        } else {
+                            q = m.get(ValueLayout.JAVA_BYTE, off + 2 + j);
+                            q0 = (int) Quantize.roundf(o[base + j] * id);
+                        }
+                        int dq = q - q0;
+                        if (q4 && d0 < 0) dq = -dq;
+                        d[base + j] = Math.abs(dq) == 1 ? dq : 0;
+                        if (dq != 0 && Math.abs(dq) != 1) far++;
+                        if (dq != 0 && Math.abs(dq) == 1) steps++;
+                    }
+                }
+            }
+            default -> { return -1; }
+        }
+        return far > n / 1000 ? -1 : steps;
     }
 
     /** Fills d for one [rows, cols] matrix; returns Σ d². */

@@ -69,7 +69,42 @@ class DefaultPresetFidelityTest {
                 assertThat(tf.agreement()).isGreaterThanOrEqualTo(0.999);
                 assertThat(g.prompts()).isEqualTo(50);
                 assertThat(g.identical()).as("identical greedy continuations of 50").isGreaterThanOrEqualTo(MIN_GREEDY_IDENTICAL);
+                if (model.startsWith("stories15M")) markedReleaseKeepsTheFidelity(original, plan, rel, held, prompts, g);
             }
+        }
+    }
+
+    /**
+     * A release fingerprinted for a recipient at the default strength (same plan) behaves as the unmarked one:
+     * teacher-forced agreement with it ≥ 99.99 % over the ≥ 20,000 held-out positions, and the same greedy
+     * continuations (so the same number identical to the original's); against the original it holds the preset's
+     * own bars above.
+     *
+     * <p>Margin: the strength was chosen so that the mark flips about 1 argmax in 50,000 positions of stories15M
+     * (docs/SECURITY.md, "Choosing the strength"); the 99.99 % floor allows 2 of 20,000. A greedy continuation
+     * differs only if one of its 3,200 positions flips, expected 0.06 times.
+     */
+    private void markedReleaseKeepsTheFidelity(Engine original, Selection.Plan plan, Engine unmarked, List<int[]> held, List<int[]> prompts,
+                                               Fidelity.Greedy unmarkedGreedy) {
+        Path marked = dir.resolve("marked.safetensors");
+        byte[] secret = new byte[32];
+        java.util.Arrays.fill(secret, (byte) 0x5a);
+        org.taylormlp.model.Model mm = org.taylormlp.trace.Mark.of(secret, "fidelity-check").apply(original.model(), org.taylormlp.trace.Mark.DEFAULT_STRENGTH);
+        Protector.protect(mm, plan, Protection.defaultOptions(original.model().config().activation()), marked, null);
+        try (Engine m = Engine.open(marked, null, 2, 512)) {
+            var tok = original.model().tokenizer();
+            Fidelity.TeacherForced vsUnmarked = Fidelity.teacherForced(unmarked.transformer(), m.transformer(), held, null);
+            Fidelity.Greedy gu = Fidelity.greedy(unmarked.transformer(), m.transformer(), tok, prompts, 64);
+            Fidelity.TeacherForced vsOriginal = Fidelity.teacherForced(original.transformer(), m.transformer(), held, null);
+            Fidelity.Greedy go = Fidelity.greedy(original.transformer(), m.transformer(), tok, prompts, 64);
+            System.out.printf("marked at %.1e: vs unmarked release %.6f over %d, greedy %d/%d; vs original %.5f, greedy %d/%d%n",
+                    org.taylormlp.trace.Mark.DEFAULT_STRENGTH, vsUnmarked.agreement(), vsUnmarked.positions(), gu.identical(), gu.prompts(),
+                    vsOriginal.agreement(), go.identical(), go.prompts());
+            assertThat(vsUnmarked.agreement()).as("marked vs unmarked release, teacher-forced").isGreaterThanOrEqualTo(0.9999);
+            assertThat(gu.identical()).as("marked vs unmarked release, identical greedy continuations").isEqualTo(gu.prompts());
+            assertThat(vsOriginal.agreement()).as("marked release vs original").isGreaterThanOrEqualTo(0.999);
+            assertThat(go.identical()).as("marked release vs original, greedy").isEqualTo(unmarkedGreedy.identical())
+                    .isGreaterThanOrEqualTo(MIN_GREEDY_IDENTICAL);
         }
     }
 }

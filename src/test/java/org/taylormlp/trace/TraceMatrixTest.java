@@ -49,8 +49,8 @@ class TraceMatrixTest {
     }
 
     /**
-     * stories15M, full matrix, marked at {@link #STRONG} (an explicit {@code --mark-strength}): every attack including
-     * the Q4_0 copy is traced. Costs fidelity (see {@link MarkFidelityTest} for the default).
+     * stories15M, full matrix, marked at {@link #STRONG} (an explicit {@code --mark-strength}, 40x the default): the
+     * figures docs/SECURITY.md reports for a strong mark. Costs fidelity.
      */
     static final double STRONG = 2e-3;
 
@@ -67,22 +67,24 @@ class TraceMatrixTest {
     }
 
     /**
-     * stories15M at the default (fidelity-preserving) strength: the release, the recovered copy and its F16, BF16 and
-     * Q8_0 conversions and the noisy copy are traced; a Q4_0 copy's quantization noise buries a mark this weak, so
-     * there only the absence of false verdicts is asserted.
+     * stories15M at the default (fidelity-preserving) strength, full matrix: every attack is traced, the F16, BF16,
+     * Q8_0 and Q4_0 copies by the grid statistic ({@link Tracer#gridCoefficients}), the others by the residual one.
+     * Fidelity at this strength: {@code DefaultPresetFidelityTest} (held-out TinyStories) and {@link MarkFidelityTest}.
      */
     @Test
-    @org.junit.jupiter.api.Tag("slow")
     void stories15MDefaultStrength() throws Exception {
         ModelStore.Located s = ModelStore.stories15M(null);
         try (Engine orig = Engine.open(s.model(), s.tokenizer(), 2, 512)) {
             AttackMatrix mx = new AttackMatrix();
-            mx.light = true;
-            mx.untraceable.add("(c) recovered, Q4_0");
             mx.run(orig, org.taylormlp.taylor.Protection.DEFAULT_RULE, org.taylormlp.taylor.Protection.DEFAULT_ORDER, 1024,
                     Mark.DEFAULT_STRENGTH, dir);
             System.out.println(mx.table("stories15M, default preset, default strength " + Mark.DEFAULT_STRENGTH));
             mx.assertTargets();
+            for (AttackMatrix.Row r : mx.rows) {
+                if (r.attack().startsWith("(c)")) {
+                    assertThat(r.result().aligned().get("statistic")).as(r.attack()).asString().startsWith("grid");
+                }
+            }
         }
     }
 }
