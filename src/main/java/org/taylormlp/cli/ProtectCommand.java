@@ -70,7 +70,7 @@ public final class ProtectCommand implements Runnable {
     String recipient;
 
     @Option(names = "--mark-strength", paramLabel = "EPS", description = {"relative strength of the recipient's mark: w + EPS*|w|*(+-1)",
-            "(default: 5e-5; 2e-3 survives 4-bit quantization but costs fidelity, see docs/SECURITY.md)"})
+            "(default: 2.5e-5, chosen for fidelity; copies re-quantized to Q4_0 are still traced, see docs/SECURITY.md)"})
     Double markStrength;
 
     /** The owner key and recipient from --owner-key/--recipient, or null for an unsigned release (said on stderr). */

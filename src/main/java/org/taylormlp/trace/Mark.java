@@ -21,11 +21,11 @@ import java.util.Set;
  */
 public final class Mark {
     /**
-     * Default relative strength (docs/SECURITY.md, "Choosing the strength"): at 0.002 stories15M's teacher-forced
-     * argmax agreement with the unmarked model was 99.68 %; flips scale linearly with the strength, so 5e-5 is
-     * the largest round value expected to keep ≥ 99.99 %. Q4_0 copies need about 4e-4 or more to be traced.
+     * Default relative strength (docs/SECURITY.md, "Choosing the strength"): on stories15M, marked against unmarked,
+     * teacher-forced over 39,111 held-out positions, 0 argmax changes at 2.5e-5 and 1 at 5e-5; a Q4_0 copy is still
+     * traced by the grid statistic (z grows with √strength).
      */
-    public static final double DEFAULT_STRENGTH = 5e-5;
+    public static final double DEFAULT_STRENGTH = 2.5e-5;
     /** Name of the scheme (recorded in a release's metadata). */
     public static final String SCHEME = "taylormlp-mark-v1";
     /** Release metadata key holding {@code {"scheme", "recipient", "strength"}}. */
