@@ -19,6 +19,7 @@ import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,11 +96,11 @@ public final class ModelLoader {
         }
     }
 
-    /** True when the first four bytes differ from "GGUF" in one or two bits. */
+    /** True when the first four bytes differ from "GGUF" in one or two bits, or the file is a cut "GGUF" (1 to 3 bytes). */
     private static boolean nearGgufMagic(byte[] head) {
-        if (head.length < 4) return false;
-        int bits = 0;
         byte[] magic = {'G', 'G', 'U', 'F'};
+        if (head.length < 4) return head.length > 0 && Arrays.equals(head, Arrays.copyOf(magic, head.length));
+        int bits = 0;
         for (int i = 0; i < 4; i++) bits += Integer.bitCount((head[i] ^ magic[i]) & 0xff);
         return bits > 0 && bits <= 2;
     }
