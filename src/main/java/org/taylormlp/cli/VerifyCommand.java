@@ -3,6 +3,7 @@ package org.taylormlp.cli;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.runtime.Engine;
 import org.taylormlp.format.ModelFormatException;
+import org.taylormlp.format.gguf.GgufFile;
 import org.taylormlp.format.safetensors.SafetensorsFile;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
@@ -26,8 +27,8 @@ import java.util.Map;
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = {"Check a file before trusting it. A release: the SHA-256 of every tensor and of the metadata, and with"
                 + " --public the owner's signature (then prints who the copy was issued to). A GGUF file, Hugging Face folder,"
-                + " safetensors file or llama2.c .bin: every structural rule of its format, and that every tensor is readable"
-                + " and finite.",
+                + " safetensors file or llama2.c .bin: every structural rule of its format (bytes after the last tensor"
+                + " included), and that every tensor is readable and finite.",
                 "Exit code 0: all checks passed; 1: damaged, tampered, not signed by --public, or unreadable (the error names"
                 + " what failed); 2: usage error."})
 public final class VerifyCommand implements Runnable {
@@ -62,6 +63,7 @@ public final class VerifyCommand implements Runnable {
             return;
         }
         if (publicKey != null) throw new IllegalArgumentException("--public applies to taylormlp releases; " + path + " is not one");
+        if (isGguf(path)) checkGgufEnd(path);
         Check c = isSafetensors(path) && !Files.isRegularFile(path.toAbsolutePath().getParent().resolve("config.json"))
                 ? checkSafetensorsFile(path) : checkModel(path, tokenizer);
         if (!c.nonFinite.isEmpty()) {
@@ -126,6 +128,30 @@ public final class VerifyCommand implements Runnable {
         }
         if (t.data().isMapped() && t.byteSize() >= (64L << 20)) t.data().unload();
         return bad;
+    }
+
+    /**
+     * Loading a GGUF file ignores bytes after its last tensor (with a notice, as llama.cpp ignores them); as a check
+     * of the file, they are a problem: no writer leaves them, so they were appended or the file is damaged.
+     */
+    private static void checkGgufEnd(Path p) {
+        try (GgufFile g = ModelLoader.io(p, () -> GgufFile.open(p))) {
+            if (g.trailingBytes() > 0) {
+                throw new ModelFormatException(p, g.trailingBytes() + " bytes after the last tensor (the tensors and their"
+                        + " padding end at offset " + g.dataEnd() + ", the file has " + g.fileSize() + " bytes): data"
+                        + " appended to the file or a damaged file; loading ignores them");
+            }
+        }
+    }
+
+    private static boolean isGguf(Path p) {
+        if (!Files.isRegularFile(p)) return false;
+        try (InputStream in = Files.newInputStream(p)) {
+            byte[] h = in.readNBytes(4);
+            return h.length == 4 && h[0] == 'G' && h[1] == 'G' && h[2] == 'U' && h[3] == 'F';
+        } catch (IOException e) {
+            throw new ModelFormatException(p, "cannot read: " + e.getMessage(), e);
+        }
     }
 
     private static boolean isSafetensors(Path p) {

@@ -19,6 +19,7 @@ import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +70,12 @@ public final class ModelLoader {
         if (!Files.isRegularFile(path)) throw new ModelFormatException(path, "no such file or folder");
         byte[] head = readHead(path, 8);
         if (head.length >= 4 && head[0] == 'G' && head[1] == 'G' && head[2] == 'U' && head[3] == 'F') return loadGguf(path);
-        if (looksLikeSafetensors(head, path)) {
+        // A damaged GGUF or safetensors file (a flipped magic bit, a truncated or absurd header) gets its own reader's
+        // error rather than the llama2.c reader's: by a magic one or two bits off, or by its name unless it is text.
+        String name = path.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        boolean text = looksLikeText(path);
+        if (nearGgufMagic(head) || (name.endsWith(".gguf") && !text)) return loadGguf(path);
+        if (looksLikeSafetensors(head, path) || (name.endsWith(".safetensors") && !text)) {
             SafetensorsFile sf = io(path, () -> SafetensorsFile.open(path));
             if (releases != null && releases.isRelease(sf)) return releases.open(sf);
             boolean release = RELEASE_FORMAT.equals(sf.metadata().get("format"));
@@ -88,6 +94,15 @@ public final class ModelLoader {
             throw new ModelFormatException(path, "not a model file: not GGUF (no GGUF magic), not safetensors (no JSON header), "
                     + "not a llama2.c checkpoint (implausible header)" + (looksLikeText(path) ? "; it looks like a text file" : ""), e);
         }
+    }
+
+    /** True when the first four bytes differ from "GGUF" in one or two bits, or the file is a cut "GGUF" (1 to 3 bytes). */
+    private static boolean nearGgufMagic(byte[] head) {
+        byte[] magic = {'G', 'G', 'U', 'F'};
+        if (head.length < 4) return head.length > 0 && Arrays.equals(head, Arrays.copyOf(magic, head.length));
+        int bits = 0;
+        for (int i = 0; i < 4; i++) bits += Integer.bitCount((head[i] ^ magic[i]) & 0xff);
+        return bits > 0 && bits <= 2;
     }
 
     /** True when the first 512 bytes decode as UTF-8 without control characters other than whitespace. */
@@ -200,6 +215,10 @@ public final class ModelLoader {
     public static Model loadGguf(Path path) {
         GgufFile g = io(path, () -> GgufFile.open(path));
         try {
+            if (g.trailingBytes() > 0) {
+                System.err.println("notice: " + path.getFileName() + ": " + g.trailingBytes() + " bytes after the last tensor"
+                        + " (from offset " + g.dataEnd() + ") are ignored; `taylormlp verify` reports them");
+            }
             String archName = g.getString("general.architecture");
             if (archName == null) throw new ModelFormatException(path, "missing general.architecture");
             Architecture arch = Architecture.fromGguf(archName);

@@ -196,24 +196,36 @@ public final class BadInputTable {
     // ================================================================================================ damage
 
     /** A named damaged copy: the bytes to put in place of the subject's file. */
-    record Variant(String name, byte[] bytes) {}
+    record Variant(String name, byte[] bytes, List<String> extraArgs) {
+        Variant(String name, byte[] bytes) { this(name, bytes, List.of()); }
+    }
 
-    static Map<String, List<Variant>> cases(Subject s) throws IOException {
+    /**
+     * How many variants the truncation and bit-flip rows have: the table's (20 offsets, 16 bits), or the fast
+     * version's of the default test suite (every row kind, fewer variants).
+     */
+    record Size(int truncations, int flips, boolean oneJvmPerFormat) {
+        static final Size TABLE = new Size(20, 16, false);
+        static final Size FAST = new Size(5, 4, true);
+    }
+
+    static Map<String, List<Variant>> cases(Subject s, Size size) throws IOException {
         byte[] good = Files.readAllBytes(s.file);
         int len = good.length;
         Map<String, List<Variant>> c = new LinkedHashMap<>();
         List<Variant> trunc = new ArrayList<>();
-        for (int k = 0; k < 20; k++) trunc.add(new Variant("truncated to " + (long) len * k / 20, Arrays.copyOf(good, (int) ((long) len * k / 20))));
-        c.put("truncated at 20 evenly spaced offsets", trunc);
+        int nt = size.truncations, nf = size.flips;
+        for (int k = 0; k < nt; k++) trunc.add(new Variant("truncated to " + (long) len * k / nt, Arrays.copyOf(good, (int) ((long) len * k / nt))));
+        c.put("truncated at " + nt + " evenly spaced offsets", trunc);
         List<Variant> flips = new ArrayList<>();
         long bits = s.headerEnd * 8;
-        for (int k = 0; k < 16; k++) {
-            long bit = bits * k / 16 + 3;
+        for (int k = 0; k < nf; k++) {
+            long bit = bits * k / nf + 3;
             byte[] b = good.clone();
             b[(int) (bit / 8)] ^= (byte) (1 << (bit % 8));
             flips.add(new Variant("bit " + bit, b));
         }
-        c.put("single-bit flips in the header/metadata (16 bits)", flips);
+        c.put("single-bit flips in the header/metadata (" + nf + " bits)", flips);
         byte[] corrupt = good.clone();
         int mid = (int) (s.dataStart + (len - s.dataStart) / 2);
         Random r = new Random(4096);
@@ -238,6 +250,11 @@ public final class BadInputTable {
             nonFinite.add(new Variant(s.normTensor + " = " + v, b));
         }
         c.put("NaN / +Inf weights (a norm vector)", nonFinite);
+        if (s.format.equals("release")) {
+            // the digests catch the damage above; past them (--no-verify), generation meets the non-finite values
+            c.put("NaN / +Inf weights (a norm vector), `generate --no-verify`", nonFinite.stream()
+                    .map(v -> new Variant(v.name, v.bytes, List.of("--no-verify"))).toList());
+        }
         return c;
     }
 
@@ -356,14 +373,26 @@ public final class BadInputTable {
 
     // ================================================================================================ running
 
-    /** Every row of every subject: variants written to copies of the model, then run by one RowProbe JVM per row. */
+    /** The table: every row of every subject, each row's variants run by one RowProbe JVM. */
     static List<Row> run(Path work) throws Exception {
+        return run(work, Size.TABLE);
+    }
+
+    /**
+     * Every row of every subject: variants written to copies of the model, then run by one RowProbe JVM per row
+     * (or, with {@link Size#oneJvmPerFormat}, one per format: each row then reports that JVM's peak RSS).
+     */
+    static List<Row> run(Path work, Size size) throws Exception {
         List<Row> rows = new ArrayList<>();
         for (Subject s : subjects(work)) {
+            String fmt = s.format.replaceAll("[^A-Za-z0-9]", "");
+            Map<String, List<Variant>> cases = cases(s, size);
+            List<String> kases = new ArrayList<>(cases.keySet());
+            List<List<String>> lines = new ArrayList<>();
             int rowNo = 0;
-            for (Map.Entry<String, List<Variant>> e : cases(s).entrySet()) {
-                Path rowDir = work.resolve("rows/" + s.format.replaceAll("[^A-Za-z0-9]", "") + "-" + rowNo++);
-                List<String> lines = new ArrayList<>();
+            for (Map.Entry<String, List<Variant>> e : cases.entrySet()) {
+                Path rowDir = work.resolve("rows/" + fmt + "-" + rowNo++);
+                List<String> rowLines = new ArrayList<>();
                 int v = 0;
                 for (Variant var : e.getValue()) {
                     Path copy = copySubject(s, rowDir.resolve("v" + v++));
@@ -373,14 +402,35 @@ public final class BadInputTable {
                     List<String> cmd = new ArrayList<>(List.of(GENERATE));
                     cmd.add("-m");
                     cmd.add(model.toString());
-                    lines.add(String.join("\t", cmd));
+                    cmd.addAll(var.extraArgs);
+                    rowLines.add(String.join("\t", cmd));
                 }
-                Path list = rowDir.resolve("commands.tsv");
-                Files.write(list, lines);
-                rows.add(probe(s.format, e.getKey(), list, rowDir));
-                deleteTree(rowDir);
+                lines.add(rowLines);
             }
-            rows.add(serveTruncation(s, work.resolve("serve-" + s.format.replaceAll("[^A-Za-z0-9]", ""))));
+            if (size.oneJvmPerFormat) {
+                Path dir = work.resolve("rows/" + fmt);
+                Files.createDirectories(dir);
+                Path list = dir.resolve("commands.tsv");
+                Files.write(list, lines.stream().flatMap(List::stream).toList());
+                Row all = probe(s.format, "all rows", list, dir);
+                int at = 0;
+                for (int k = 0; k < kases.size(); k++) {
+                    int n = lines.get(k).size();
+                    List<Outcome> outs = all.outcomes.subList(Math.min(at, all.outcomes.size()), Math.min(at + n, all.outcomes.size()));
+                    at += n;
+                    String note = all.note != null ? all.note : outs.size() < n ? "only " + outs.size() + " of " + n + " variants reported" : null;
+                    rows.add(new Row(s.format, kases.get(k), List.copyOf(outs), all.peakKib, note));
+                }
+            } else {
+                for (int k = 0; k < kases.size(); k++) {
+                    Path rowDir = work.resolve("rows/" + fmt + "-" + k);
+                    Path list = rowDir.resolve("commands.tsv");
+                    Files.write(list, lines.get(k));
+                    rows.add(probe(s.format, kases.get(k), list, rowDir));
+                }
+            }
+            deleteTree(work.resolve("rows"));
+            rows.add(serveTruncation(s, work.resolve("serve-" + fmt)));
         }
         return rows;
     }
@@ -518,8 +568,9 @@ public final class BadInputTable {
         for (Row r : rows) {
             Outcome first = r.outcomes.stream().filter(o -> o.code != 0).findFirst().orElse(r.outcomes.isEmpty() ? null : r.outcomes.get(0));
             Set<String> msgs = new LinkedHashSet<>();
-            for (Outcome o : r.outcomes) if (o.code != 0) msgs.add(o.error);
-            String text = first == null ? "" : first.code == 0 ? "(exit 0) output: " + first.output : first.error;
+            for (Outcome o : r.outcomes) if (o.code != 0) msgs.add(withoutFolders(o.error));
+            String text = first == null ? "" : first.code == 0
+                    ? "(exit 0) " + (first.error.startsWith("notice:") ? first.error + " — " : "") + "output: " + first.output : first.error;
             if (r.kase.contains("serve") && first != null) text = first.error + " — " + first.output;
             if (msgs.size() > 1) text += " (+" + (msgs.size() - 1) + " other messages)";
             if (r.note != null) text += " **" + r.note + "**";
@@ -531,8 +582,13 @@ public final class BadInputTable {
         return sb.toString();
     }
 
+    /** The damaged copies live in temporary folders: messages show file names only. */
+    private static String withoutFolders(String s) {
+        return s.replaceAll("(?<=^|[\\s(])/[^\\s:]*/", "");
+    }
+
     private static String md(String s, int max) {
-        String t = s.replace("|", "\\|").replace("\n", " ");
+        String t = withoutFolders(s).replace("|", "\\|").replace("\n", " ");
         return t.length() > max ? t.substring(0, max) + "…" : t;
     }
 

@@ -13,7 +13,7 @@ import java.util.List;
  * Runs several taylormlp command lines one after another in this JVM (one table row's variants), as
  * {@link Main#execute} with stdout and stderr captured. Input: a file with one command line per line, arguments
  * separated by tabs. Output, per command, one line: {@code code<TAB>millis<TAB>stackTrace(0/1)<TAB>first error
- * line<TAB>first output line}; then the peak RSS line of {@link CliProbe}.
+ * line (the first {@code error:} line if any)<TAB>first output line}; then the peak RSS line of {@link CliProbe}.
  */
 public final class RowProbe {
     private RowProbe() {}
@@ -44,10 +44,16 @@ public final class RowProbe {
             System.setErr(realErr);
             String e = err.toString(StandardCharsets.UTF_8), o = out.toString(StandardCharsets.UTF_8);
             boolean trace = e.contains("\n\tat ") || e.contains("Exception in thread") || e.contains("NullPointerException");
-            realOut.println(code + "\t" + ms + "\t" + (trace ? 1 : 0) + "\t" + clean(first(e)) + "\t" + clean(first(o)));
+            realOut.println(code + "\t" + ms + "\t" + (trace ? 1 : 0) + "\t" + clean(firstError(e)) + "\t" + clean(first(o)));
         }
         realErr.println(CliProbe.PEAK + CliProbe.peakKib());
         System.exit(0);
+    }
+
+    /** The first line that starts with "error:" (after any warnings and notices), else the first line. */
+    private static String firstError(String s) {
+        for (String l : s.split("\n")) if (l.startsWith("error:")) return l.strip();
+        return first(s);
     }
 
     private static String first(String s) {

@@ -45,7 +45,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@value #MAX_METADATA_ELEMENTS} elements; keys and tensor names must be unique; {@code general.alignment}
  * must be a UINT32 power of two ≤ {@value #MAX_ALIGNMENT}; tensors need 1 to {@value #MAX_DIMS} dimensions
  * whose product (times the type size) does not overflow, rows that are whole blocks for quantized types, and
- * aligned, non-overlapping data inside the file.
+ * aligned, non-overlapping data inside the file. Bytes after the last tensor (and its padding) are not an error
+ * here, as in llama.cpp; {@link #trailingBytes()} counts them.
  */
 public final class GgufFile implements AutoCloseable, FileMapping {
     /** "GGUF" read as a little-endian uint32. */
@@ -80,6 +81,7 @@ public final class GgufFile implements AutoCloseable, FileMapping {
     private final long dataOffset;
     private final List<Tensor> tensors;
     private final Map<String, Tensor> tensorsByName;
+    private final long dataEnd;
 
     private GgufFile(Path path, Arena arena, MemorySegment map) {
         this.path = path;
@@ -220,6 +222,11 @@ public final class GgufFile implements AutoCloseable, FileMapping {
             }
         }
 
+        long lastEnd = 0;
+        for (Info info : infos) lastEnd = Math.max(lastEnd, info.offset + info.nbytes);
+        // writers (llama.cpp, gguf-py, ours) pad every tensor, the last one included, to the alignment
+        this.dataEnd = infos.isEmpty() ? Math.min(fileSize, dataOffset) : Math.min(fileSize, dataOffset + alignUp(lastEnd, alignment));
+
         List<Tensor> ts = new ArrayList<>(infos.size());
         LinkedHashMap<String, Tensor> byName = LinkedHashMap.newLinkedHashMap(infos.size());
         for (Info info : infos) {
@@ -308,6 +315,19 @@ public final class GgufFile implements AutoCloseable, FileMapping {
     /** Absolute file offset where the tensor data section starts. */
     public long dataOffset() { return dataOffset; }
     public long fileSize() { return map.byteSize(); }
+
+    /**
+     * Absolute file offset where the file should end: after the last tensor's data and its padding to the alignment
+     * (after the header and its padding when there are no tensors), or the file size if the file ends earlier.
+     */
+    public long dataEnd() { return dataEnd; }
+
+    /**
+     * Bytes after {@link #dataEnd()}: data appended to the file or left by a damaged writer. No tensor refers to
+     * them, so loading ignores them ({@code ModelLoader} prints a one-line notice) and {@code taylormlp verify}
+     * reports them as a problem.
+     */
+    public long trailingBytes() { return map.byteSize() - dataEnd; }
 
     /** All metadata in file order (unmodifiable). */
     public Map<String, Object> metadata() { return metadata; }

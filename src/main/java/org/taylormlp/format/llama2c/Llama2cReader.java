@@ -17,6 +17,11 @@ import java.util.Map;
  * (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len; negative vocab_size = separate
  * classifier), then float32 weights in the order token_embedding, rms_att, wq, wk, wv, wo, rms_ffn, w1, w2,
  * w3, rms_final, freq_cis_real, freq_cis_imag[, wcls]. Tensors are views into the mapped file.
+ *
+ * <p>The file must end exactly after the last tensor: a llama2.c checkpoint has no magic and no tensor table, so
+ * its size is the only check that the header matches the weights. Bytes beyond the last tensor (appended garbage,
+ * a damaged header, a flipped vocab_size sign) are refused with a {@link ModelFormatException}, as is a file too
+ * short for the header's shapes.
  */
 public final class Llama2cReader {
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -71,6 +76,15 @@ public final class Llama2cReader {
         take(p, seg, cursor, "freq_cis_real", seqLen, headSize / 2);
         take(p, seg, cursor, "freq_cis_imag", seqLen, headSize / 2);
         if (!shared) t.put("wcls", take(p, seg, cursor, "wcls", vocab, dim));
+        long trailing = seg.byteSize() - cursor[0];
+        if (trailing > 0) {
+            // No magic and no tensor table: the exact file size is the only evidence that the header describes the data.
+            String hint = shared && trailing == vocab * dim * 4L
+                    ? "; that is exactly one more vocab x dim matrix: the sign of vocab_size (shared classifier) is likely flipped"
+                    : "; data appended to the file, or a header that does not match the weights";
+            throw new ModelFormatException(p, trailing + " bytes after the last tensor (the header describes " + cursor[0]
+                    + " bytes, the file has " + seg.byteSize() + ")" + hint);
+        }
         return new Result(new Header(dim, hidden, layers, heads, kvHeads, (int) vocab, seqLen, shared), t);
     }
 
