@@ -144,7 +144,7 @@ public final class ModelLoader {
             Path tok = tokenizerPath != null ? tokenizerPath : findLlama2cTokenizer(path);
             Tokenizer tokenizer = ScoreBpeTokenizer.fromLlama2c(tok, config.vocabSize());
             Map<String, Object> md = new LinkedHashMap<>();
-            md.put(TOKENIZER_SOURCE, Map.of("kind", "llama2c", "path", tok.toString()));
+            md.put(TOKENIZER_SOURCE, new TokenizerSource.Llama2c(tok));
             return new Model(path, "llama2c", config, llama2cTensors(r), tokenizer, md, List.of(f));
         } catch (RuntimeException e) {
             f.close();
@@ -214,7 +214,7 @@ public final class ModelLoader {
             for (Map.Entry<String, Object> e : g.metadata().entrySet()) {
                 if (e.getKey().startsWith("tokenizer.")) tokMd.put(e.getKey(), e.getValue());
             }
-            md.put(TOKENIZER_SOURCE, Map.of("kind", "gguf", "metadata", tokMd));
+            md.put(TOKENIZER_SOURCE, new TokenizerSource.Gguf(tokMd));
             String name = g.getString("general.name");
             if (name != null) md.put("general.name", name);
             return new Model(path, "gguf", cfg, tensors, tok, md, List.of(g));
@@ -294,7 +294,7 @@ public final class ModelLoader {
             Tokenizer tok = HfTokenizer.load(dir);
             Map<String, Object> md = new LinkedHashMap<>();
             md.put("hf.model_type", c.path("model_type").asText());
-            md.put(TOKENIZER_SOURCE, Map.of("kind", "hf", "dir", dir.toString()));
+            md.put(TOKENIZER_SOURCE, new TokenizerSource.HfFolder(dir));
             Path gen = dir.resolve("generation_config.json");
             if (Files.isRegularFile(gen)) md.put("hf.generation_config", gen.toString());
             return new Model(dir, "hf", cfg, tensors, tok, md, List.of(st, tok instanceof AutoCloseable ac ? ac : () -> {}));
