@@ -1,6 +1,5 @@
 package org.taylormlp.api;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.runtime.Engine;
 import org.taylormlp.runtime.SelfText;
@@ -111,15 +110,11 @@ public final class Releases {
         AuditOptions opt = new AuditOptions(d.regressionTokens(), d.learnBudgets(), d.learnPoolTokens(), d.learnSteps(),
                 d.learnBatch(), d.evalTokens(), d.greedyPrompts(), d.greedyTokens(), d.speedTokens(), d.sampleTokens(), a, d.seed());
         Audit.Result r = Audit.run(release, original, null, null, outDir, threads, opt, null);
-        JsonNode j = r.json();
-        JsonNode err = j.get("recovered_relative_error");
-        JsonNode frac = j.get("fraction_neurons_recovered");
-        if (err == null || !err.isNumber() || frac == null || !frac.isNumber()) {
+        Audit.Headline h = r.headline();
+        if (h.recoveredRelativeError() == null || h.fractionNeuronsRecovered() == null) {
             throw new TaylorMlpException("audit report " + r.reportJson() + " lacks the zero-query figures");
         }
-        JsonNode same = j.get("recovered_greedy_identical");
-        JsonNode model = j.get("recovered_model");
-        return new AuditReport(err.asDouble(), frac.asDouble(), same == null || same.isNull() ? null : same.asBoolean(),
-                model == null || model.isNull() ? null : Path.of(model.asText()), r.reportJson(), r.reportMd());
+        return new AuditReport(h.recoveredRelativeError(), h.fractionNeuronsRecovered(), h.recoveredGreedyIdentical(),
+                h.recoveredModel() == null ? null : Path.of(h.recoveredModel()), r.reportJson(), r.reportMd());
     }
 }

@@ -62,7 +62,7 @@ public final class Demo {
             Protection.Result r = Protection.run(orig.model(), orig.transformer().weightBytesPerToken(), stats, rule, order,
                     null, Protection.defaultOptions(orig.model().config().activation()), release, null);
             out.println("== 3. protect");
-            out.print(r.report().lines().filter(l -> !l.startsWith("  layer") && !l.startsWith("per layer")).map(l -> "   " + l + "\n").reduce("", String::concat));
+            out.print(r.text(false).indent(3));
 
             try (Engine rel = Engine.open(release, null, o.threads(), 512)) {
                 out.println("== 4. original vs release (greedy, 48 tokens)");

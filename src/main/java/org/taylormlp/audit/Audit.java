@@ -36,7 +36,25 @@ public final class Audit {
             "fraction_params_in_clear", "regression_tokens_needed", "recovered_greedy_identical", "recovered_speedup",
             "recovered_model");
 
-    public record Result(Path reportJson, Path reportMd, ObjectNode json) {}
+    /** @param headline the figures of {@link #STABLE_KEYS}, typed */
+    public record Result(Path reportJson, Path reportMd, ObjectNode json, Headline headline) {}
+
+    /** What an attacker gets from the release (report.json's {@link #STABLE_KEYS}); null where this run did not measure it. */
+    public record Headline(Double recoveredRelativeError, Double fractionNeuronsRecovered, Double fractionParamsInClear,
+                           Integer regressionTokensNeeded, Boolean recoveredGreedyIdentical, Double recoveredSpeedup,
+                           String recoveredModel) {
+        static Headline of(Map<String, Object> s) {
+            return new Headline(number(s, "recovered_relative_error"), number(s, "fraction_neurons_recovered"),
+                    number(s, "fraction_params_in_clear"),
+                    s.get("regression_tokens_needed") instanceof Number n ? n.intValue() : null,
+                    s.get("recovered_greedy_identical") instanceof Boolean b ? b : null, number(s, "recovered_speedup"),
+                    s.get("recovered_model") instanceof String m ? m : null);
+        }
+
+        private static Double number(Map<String, Object> s, String key) {
+            return s.get(key) instanceof Number n ? n.doubleValue() : null;
+        }
+    }
 
     /** The attacks, in the order they run (later ones use what earlier ones recovered). */
     static List<Attack> attacks(AuditOptions opt) {
@@ -135,7 +153,7 @@ public final class Audit {
                 } catch (IOException e) {
                     throw new TaylorMlpException("cannot write the report to " + outDir + ": " + e.getMessage(), e);
                 }
-                return new Result(pj, pm, root);
+                return new Result(pj, pm, root, Headline.of(ctx.summary));
             }
         }
     }

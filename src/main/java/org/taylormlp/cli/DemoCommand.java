@@ -1,6 +1,5 @@
 package org.taylormlp.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.taylormlp.app.Demo;
 import org.taylormlp.audit.Audit;
 import org.taylormlp.audit.AuditOptions;
@@ -45,12 +44,16 @@ public final class DemoCommand implements Runnable {
                 Set.of("zero_query", "regression", "speedup"), d.seed());
         Audit.Result a = Audit.run(r.release(), r.original().model(), r.original().tokenizer(), null, out.resolve("audit"),
                 threads, ao, null);
-        JsonNode j = a.json();
+        Audit.Headline h = a.headline();
         System.out.printf("   zero-query recovery: %.4g of neurons recovered to storage precision, relative error %.3g%n",
-                j.path("fraction_neurons_recovered").asDouble(), j.path("recovered_relative_error").asDouble());
-        System.out.printf("   regression recovery: %s tokens of text suffice%n", j.path("regression_tokens_needed").asText());
+                orNaN(h.fractionNeuronsRecovered()), orNaN(h.recoveredRelativeError()));
+        System.out.printf("   regression recovery: %s tokens of text suffice%n", h.regressionTokensNeeded());
         System.out.printf("   recovered checkpoint %s: greedy tokens identical to the original: %s; %.2fx faster than the release%n",
-                j.path("recovered_model").asText(), j.path("recovered_greedy_identical").asText(), j.path("recovered_speedup").asDouble());
+                h.recoveredModel(), h.recoveredGreedyIdentical(), orNaN(h.recoveredSpeedup()));
         System.out.println("   => the release is a speed bump and an obfuscation, not a secret (docs/SECURITY.md)");
+    }
+
+    private static double orNaN(Double v) {
+        return v == null ? Double.NaN : v;
     }
 }

@@ -1,7 +1,9 @@
 package org.taylormlp.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.taylormlp.eval.EvalOptions;
+import org.taylormlp.eval.EvalReport;
 import org.taylormlp.eval.Evaluation;
+import org.taylormlp.eval.ReportTerminal;
 import org.taylormlp.eval.TaskData;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -117,9 +119,13 @@ public final class EvalCommand implements Runnable {
             }
             if (!ts.contains(s)) ts.add(s);
         }
-        Evaluation.Options o = new Evaluation.Options(original, tokenizer, release, data, skip, calibrationText, calibrationTokens,
-                maxTokens, window, prompts, promptTokens, greedyTokens, ts, taskData, taskItems, gsm8kTokens, mmluSubjects,
-                orders, calibration, select, sweepTokens, speedPrompt, speedGen, speedReps, threads, out, resume, !noPlots);
+        EvalOptions o = EvalOptions.builder(original, release, out).tokenizer(tokenizer).data(data).skipParagraphs(skip)
+                .calibrationText(calibrationText).calibrationTokens(calibrationTokens).maxTokens(maxTokens).window(window)
+                .prompts(prompts).promptTokens(promptTokens).greedyTokens(greedyTokens)
+                .tasks(ts).taskData(taskData).taskItems(taskItems).gsm8kTokens(gsm8kTokens).mmluSubjects(mmluSubjects)
+                .orders(orders).calibration(calibration).select(select).sweepTokens(sweepTokens)
+                .speedPrompt(speedPrompt).speedGen(speedGen).speedReps(speedReps)
+                .threads(threads).resume(resume).plots(!noPlots).build();
         java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
         Thread hook = new Thread(() -> {
             if (running.get()) {
@@ -128,19 +134,12 @@ public final class EvalCommand implements Runnable {
             }
         }, "eval-interrupt");
         Runtime.getRuntime().addShutdownHook(hook);
-        ObjectNode r;
+        EvalReport r;
         try {
             r = Evaluation.run(o);
         } finally {
             running.set(false);
         }
-        System.out.println(Evaluation.summaryLine(r));
-        for (var it = r.path("tasks").fields(); it.hasNext(); ) {
-            var e = it.next();
-            System.out.printf(Locale.ROOT, "task %s: accuracy %.3f vs %.3f, agreement %.3f (%d items)%n", e.getKey(),
-                    e.getValue().path("accuracy_original").asDouble(), e.getValue().path("accuracy_release").asDouble(),
-                    e.getValue().path("agreement").asDouble(), e.getValue().path("items").asInt());
-        }
-        System.out.println("report: " + out.resolve("report.md"));
+        System.out.print(ReportTerminal.render(r, out.resolve("report.md")));
     }
 }

@@ -115,7 +115,7 @@ public final class ProtectCommand implements Runnable {
             try (Progress bar = Progress.start("protect", e.model().config().nLayers())) {
                 r = Protection.run(src, e.transformer().weightBytesPerToken(), stats, select, order, targetSlowdown, po, out, l -> bar.stepTo(l + 1L), signing);
             }
-            System.out.print(r.report());
+            System.out.print(r.text(true));
             if (targetSlowdown != null) {
                 // measured side by side in this process: decode of the same tokens, original and release alternating
                 try (Engine rel = Engine.open(out, null, opts.threads, 512, opts.loading(WeightLoading.MMAP))) {

@@ -1,49 +1,48 @@
 package org.taylormlp.eval;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The PNG plots of an eval report, drawn from report.json's content (so they can be redrawn from a saved report). */
+/**
+ * The PNG plots of an eval report (a saved report.json can be redrawn: {@code Plots.write(ReportJson.read(json), dir)}).
+ */
 public final class Plots {
     private Plots() {}
 
-    public static List<String> write(JsonNode report, Path dir) {
+    public static List<String> write(EvalReport report, Path dir) {
         List<String> files = new ArrayList<>();
-        JsonNode g = report.path("greedy");
-        if (g.has("first_divergence")) {
-            int tokens = g.path("tokens").asInt();
+        EvalReport.Greedy g = report.greedy();
+        if (g != null) {
+            int tokens = g.tokens();
             int bins = Math.max(1, Math.min(8, tokens));
             int width = (tokens + bins - 1) / bins;
             List<String> cats = new ArrayList<>();
             double[] counts = new double[bins + 1];
             for (int b = 0; b < bins; b++) cats.add(b * width + "-" + Math.min(tokens - 1, (b + 1) * width - 1));
             cats.add("identical");
-            for (JsonNode v : g.path("first_divergence")) {
-                int d = v.asInt();
+            for (int d : g.firstDivergence()) {
                 counts[d < 0 ? bins : Math.min(bins - 1, d / width)]++;
             }
             Map<String, double[]> s = new LinkedHashMap<>();
             s.put("prompts", counts);
-            Charts.bars(dir.resolve("first_divergence.png"), "Greedy continuations: first divergent token (" + g.path("prompts").asInt()
+            Charts.bars(dir.resolve("first_divergence.png"), "Greedy continuations: first divergent token (" + g.prompts()
                     + " prompts, " + tokens + " tokens)", "prompts", cats, s, null);
             files.add("first_divergence.png");
         }
-        JsonNode tasks = report.path("tasks");
-        if (tasks.size() > 0) {
+        Map<String, EvalReport.TaskResult> tasks = report.tasks();
+        if (!tasks.isEmpty()) {
             List<String> cats = new ArrayList<>();
             double[] a = new double[tasks.size()], b = new double[tasks.size()], ag = new double[tasks.size()];
             int i = 0;
-            for (var it = tasks.fields(); it.hasNext(); i++) {
-                var e = it.next();
+            for (Map.Entry<String, EvalReport.TaskResult> e : tasks.entrySet()) {
                 cats.add(e.getKey());
-                a[i] = e.getValue().path("accuracy_original").asDouble();
-                b[i] = e.getValue().path("accuracy_release").asDouble();
-                ag[i] = e.getValue().path("agreement").asDouble();
+                a[i] = e.getValue().accuracyOriginal();
+                b[i] = e.getValue().accuracyRelease();
+                ag[i] = e.getValue().agreement();
+                i++;
             }
             Map<String, double[]> s = new LinkedHashMap<>();
             s.put("accuracy original", a);
@@ -52,29 +51,28 @@ public final class Plots {
             Charts.bars(dir.resolve("tasks.png"), "Tasks: accuracy and answer agreement", "fraction", cats, s, 1.05);
             files.add("tasks.png");
         }
-        JsonNode sw = report.path("sweep");
-        if (sw.size() > 0) {
-            Map<String, List<JsonNode>> byRule = new LinkedHashMap<>();
-            for (JsonNode p : sw) byRule.computeIfAbsent(p.path("selection").asText(), k -> new ArrayList<>()).add(p);
+        if (!report.sweep().isEmpty()) {
+            Map<String, List<EvalReport.SweepPoint>> byRule = new LinkedHashMap<>();
+            for (EvalReport.SweepPoint p : report.sweep()) byRule.computeIfAbsent(p.selection(), k -> new ArrayList<>()).add(p);
             boolean one = byRule.size() == 1;
             List<Charts.Line> slow = new ArrayList<>(), agree = new ArrayList<>(), div = new ArrayList<>();
             int group = -1;
-            for (Map.Entry<String, List<JsonNode>> e : byRule.entrySet()) {
+            for (Map.Entry<String, List<EvalReport.SweepPoint>> e : byRule.entrySet()) {
                 group++;
-                List<JsonNode> ps = e.getValue();
+                List<EvalReport.SweepPoint> ps = e.getValue();
                 int n = ps.size();
                 double[] x = new double[n], sd = new double[n], sp = new double[n], pred = new double[n], agr = new double[n],
                         kl = new double[n], klMax = new double[n], dl = new double[n];
                 for (int i = 0; i < n; i++) {
-                    JsonNode p = ps.get(i);
-                    x[i] = p.path("order").asDouble();
-                    sd[i] = p.path("slowdown").asDouble(Double.NaN);
-                    sp[i] = p.path("slowdown_prefill").asDouble(Double.NaN);
-                    pred[i] = p.path("slowdown_predicted").asDouble(p.path("slowdown_predicted_cost_model").asDouble(Double.NaN));
-                    agr[i] = p.path("teacher_forced_agreement").asDouble(Double.NaN);
-                    kl[i] = p.path("kl_mean").asDouble(Double.NaN);
-                    klMax[i] = p.path("kl_max").asDouble(Double.NaN);
-                    dl[i] = p.path("max_abs_logit_diff").asDouble(Double.NaN);
+                    EvalReport.SweepPoint p = ps.get(i);
+                    x[i] = p.order();
+                    sd[i] = p.slowdown();
+                    sp[i] = p.slowdownPrefill();
+                    pred[i] = p.slowdownPredicted();
+                    agr[i] = p.scores().agreement();
+                    kl[i] = p.scores().klMean();
+                    klMax[i] = p.scores().klMax();
+                    dl[i] = p.scores().maxAbsLogitDiff();
                 }
                 String r = one ? "" : " (" + e.getKey() + ")";
                 slow.add(new Charts.Line("decode, measured" + r, x, sd, one ? 0 : group, false));
@@ -87,7 +85,7 @@ public final class Plots {
                     div.add(new Charts.Line("max |logit diff|", x, dl));
                 }
             }
-            String sel = report.path("sweep_selection").asText();
+            String sel = report.sweepSelection();
             Charts.xy(dir.resolve("slowdown_vs_order.png"), "Slowdown vs Taylor order N" + (one ? " (" + sel + ")" : ""), "order N",
                     "slowdown (x)", slow, false);
             files.add("slowdown_vs_order.png");

@@ -1,7 +1,9 @@
 package org.taylormlp.model;
 
 /**
- * Everything the one forward pass needs to know about a model. Families differ only by these values.
+ * Everything the one forward pass needs to know about a model. Families differ only by these values. Build one with
+ * {@link #builder(Architecture)}, which starts from the family's defaults ({@link Architecture#normType()} and the
+ * others), and set the sizes by name.
  *
  * @param hiddenDim     MLP intermediate size
  * @param headDim       per-head dimension (usually dim / nHeads)
@@ -67,14 +69,95 @@ public record ModelConfig(
     }
 
     public ModelConfig withTiedEmbeddings(boolean tied) {
-        return new ModelConfig(architecture, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, contextLength,
-                normEps, normType, ropeTheta, ropeStyle, rotaryDim, ropeScaling, slidingWindow, parallelResidual, gatedMlp,
-                activation, attnQkvBias, attnOutBias, mlpBias, outputBias, tied, bosId, eosId);
+        return toBuilder().tiedEmbeddings(tied).build();
     }
 
     public ModelConfig withContextLength(int n) {
-        return new ModelConfig(architecture, dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, n, normEps,
-                normType, ropeTheta, ropeStyle, rotaryDim, ropeScaling, slidingWindow, parallelResidual, gatedMlp,
-                activation, attnQkvBias, attnOutBias, mlpBias, outputBias, tiedEmbeddings, bosId, eosId);
+        return toBuilder().contextLength(n).build();
+    }
+
+    /**
+     * A builder with the family's defaults: its norm, RoPE pairing (the GGUF layout), residual form, MLP form,
+     * activation and biases; RMS/LayerNorm eps 1e-5, θ = 10000, context 2048, BOS 1, EOS 2, untied embeddings, no
+     * sliding window or RoPE scaling. Unless set, nKvHeads = nHeads, headDim = dim / nHeads and rotaryDim = headDim.
+     */
+    public static Builder builder(Architecture architecture) {
+        return new Builder(architecture);
+    }
+
+    /** A builder holding this configuration's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder(architecture);
+        b.dim = dim; b.hiddenDim = hiddenDim; b.nLayers = nLayers; b.nHeads = nHeads; b.nKvHeads = nKvHeads; b.headDim = headDim;
+        b.vocabSize = vocabSize; b.contextLength = contextLength; b.normEps = normEps; b.normType = normType; b.ropeTheta = ropeTheta;
+        b.ropeStyle = ropeStyle; b.rotaryDim = rotaryDim; b.ropeScaling = ropeScaling; b.slidingWindow = slidingWindow;
+        b.parallelResidual = parallelResidual; b.gatedMlp = gatedMlp; b.activation = activation; b.attnQkvBias = attnQkvBias;
+        b.attnOutBias = attnOutBias; b.mlpBias = mlpBias; b.outputBias = outputBias; b.tiedEmbeddings = tiedEmbeddings;
+        b.bosId = bosId; b.eosId = eosId;
+        return b;
+    }
+
+    /** Sets a {@link ModelConfig}'s values by name; {@link #build()} does not validate (see {@link ModelConfig#problem()}). */
+    public static final class Builder {
+        /** A value not set: derived in {@link #build()} (a bad value read from a file stays bad, for {@link #problem()}). */
+        private static final int UNSET = Integer.MIN_VALUE;
+        private final Architecture architecture;
+        private int dim, hiddenDim, nLayers, nHeads, vocabSize, contextLength = 2048;
+        private int nKvHeads = UNSET, headDim = UNSET, rotaryDim = UNSET;
+        private float normEps = 1e-5f;
+        private NormType normType;
+        private double ropeTheta = 10000.0;
+        private RopeStyle ropeStyle;
+        private RopeScaling ropeScaling;
+        private int slidingWindow;
+        private boolean parallelResidual, gatedMlp;
+        private Activation activation;
+        private boolean attnQkvBias, attnOutBias, mlpBias, outputBias, tiedEmbeddings;
+        private int bosId = 1, eosId = 2;
+
+        private Builder(Architecture a) {
+            this.architecture = java.util.Objects.requireNonNull(a, "architecture");
+            normType = a.normType();
+            ropeStyle = a.ggufRopeStyle();
+            parallelResidual = a.parallelResidual();
+            gatedMlp = a.gatedMlp();
+            activation = a.defaultActivation();
+            attnQkvBias = a.qkvBias();
+            attnOutBias = mlpBias = outputBias = a.denseBiases();
+        }
+
+        public Builder dim(int v) { dim = v; return this; }
+        public Builder hiddenDim(int v) { hiddenDim = v; return this; }
+        public Builder nLayers(int v) { nLayers = v; return this; }
+        public Builder nHeads(int v) { nHeads = v; return this; }
+        public Builder nKvHeads(int v) { nKvHeads = v; return this; }
+        public Builder headDim(int v) { headDim = v; return this; }
+        public Builder vocabSize(int v) { vocabSize = v; return this; }
+        public Builder contextLength(int v) { contextLength = v; return this; }
+        public Builder normEps(float v) { normEps = v; return this; }
+        public Builder normType(NormType v) { normType = v; return this; }
+        public Builder ropeTheta(double v) { ropeTheta = v; return this; }
+        public Builder ropeStyle(RopeStyle v) { ropeStyle = v; return this; }
+        public Builder rotaryDim(int v) { rotaryDim = v; return this; }
+        public Builder ropeScaling(RopeScaling v) { ropeScaling = v; return this; }
+        public Builder slidingWindow(int v) { slidingWindow = v; return this; }
+        public Builder parallelResidual(boolean v) { parallelResidual = v; return this; }
+        public Builder gatedMlp(boolean v) { gatedMlp = v; return this; }
+        public Builder activation(Activation v) { activation = v; return this; }
+        public Builder attnQkvBias(boolean v) { attnQkvBias = v; return this; }
+        public Builder attnOutBias(boolean v) { attnOutBias = v; return this; }
+        public Builder mlpBias(boolean v) { mlpBias = v; return this; }
+        public Builder outputBias(boolean v) { outputBias = v; return this; }
+        public Builder tiedEmbeddings(boolean v) { tiedEmbeddings = v; return this; }
+        public Builder bosId(int v) { bosId = v; return this; }
+        public Builder eosId(int v) { eosId = v; return this; }
+
+        public ModelConfig build() {
+            int kv = nKvHeads != UNSET ? nKvHeads : nHeads;
+            int hd = headDim != UNSET ? headDim : nHeads > 0 ? dim / nHeads : 0;
+            return new ModelConfig(architecture, dim, hiddenDim, nLayers, nHeads, kv, hd, vocabSize, contextLength, normEps,
+                    normType, ropeTheta, ropeStyle, rotaryDim != UNSET ? rotaryDim : hd, ropeScaling, slidingWindow, parallelResidual,
+                    gatedMlp, activation, attnQkvBias, attnOutBias, mlpBias, outputBias, tiedEmbeddings, bosId, eosId);
+        }
     }
 }

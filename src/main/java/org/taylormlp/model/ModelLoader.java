@@ -159,7 +159,7 @@ public final class ModelLoader {
             Path tok = tokenizerPath != null ? tokenizerPath : findLlama2cTokenizer(path);
             Tokenizer tokenizer = ScoreBpeTokenizer.fromLlama2c(tok, config.vocabSize());
             Map<String, Object> md = new LinkedHashMap<>();
-            md.put(TOKENIZER_SOURCE, Map.of("kind", "llama2c", "path", tok.toString()));
+            md.put(TOKENIZER_SOURCE, new TokenizerSource.Llama2c(tok));
             return new Model(path, "llama2c", config, llama2cTensors(r), tokenizer, md, List.of(f));
         } catch (RuntimeException e) {
             f.close();
@@ -169,10 +169,9 @@ public final class ModelLoader {
 
     /** llama2.c checkpoints are Llama models with RMSNorm eps 1e-5, θ = 10000, adjacent RoPE pairs, BOS 1, EOS 2. */
     public static ModelConfig llama2cConfig(Llama2cReader.Header h) {
-        return new ModelConfig(Architecture.LLAMA, h.dim(), h.hidden(), h.layers(), h.heads(), h.kvHeads(), h.headSize(),
-                h.vocab(), h.seqLen(), 1e-5f, ModelConfig.NormType.RMS, 10000.0, ModelConfig.RopeStyle.ADJACENT,
-                h.headSize(), null, 0, false, true, ModelConfig.Activation.SILU, false, false, false, false,
-                h.sharedClassifier(), 1, 2);
+        return ModelConfig.builder(Architecture.LLAMA).dim(h.dim()).hiddenDim(h.hidden()).nLayers(h.layers()).nHeads(h.heads())
+                .nKvHeads(h.kvHeads()).headDim(h.headSize()).vocabSize(h.vocab()).contextLength(h.seqLen())
+                .tiedEmbeddings(h.sharedClassifier()).build();
     }
 
     /** The llama2.c names of {@link Llama2cReader} mapped to the engine's (GGUF) names, per-layer slices of the stacks. */
@@ -234,7 +233,7 @@ public final class ModelLoader {
             for (Map.Entry<String, Object> e : g.metadata().entrySet()) {
                 if (e.getKey().startsWith("tokenizer.")) tokMd.put(e.getKey(), e.getValue());
             }
-            md.put(TOKENIZER_SOURCE, Map.of("kind", "gguf", "metadata", tokMd));
+            md.put(TOKENIZER_SOURCE, new TokenizerSource.Gguf(tokMd));
             String name = g.getString("general.name");
             if (name != null) md.put("general.name", name);
             return new Model(path, "gguf", cfg, tensors, tok, md, List.of(g));
@@ -257,23 +256,22 @@ public final class ModelLoader {
         Tensor embd = tensors.get(TensorNames.TOKEN_EMBD);
         if (embd == null) throw new ModelFormatException(path, "missing tensor '" + TensorNames.TOKEN_EMBD + "'");
         int vocab = Math.toIntExact(embd.dim(0));
-        boolean phi = arch == Architecture.PHI2;
-        float eps = (float) (phi ? g.getDouble(a + ".attention.layer_norm_epsilon", 1e-5)
+        float eps = (float) (arch.normType() == ModelConfig.NormType.LAYER ? g.getDouble(a + ".attention.layer_norm_epsilon", 1e-5)
                 : g.getDouble(a + ".attention.layer_norm_rms_epsilon", 1e-5));
         int rotary = (int) g.getLong(a + ".rope.dimension_count", headDim);
         double theta = g.getDouble(a + ".rope.freq_base", 10000.0);
         int window = (int) g.getLong(a + ".attention.sliding_window", 0);
-        ModelConfig.RopeStyle style = arch == Architecture.QWEN2 || phi ? ModelConfig.RopeStyle.NEOX : ModelConfig.RopeStyle.ADJACENT;
         boolean tied = !tensors.containsKey(TensorNames.OUTPUT);
         int bos = (int) g.getLong("tokenizer.ggml.bos_token_id", 1);
         int eos = (int) g.getLong("tokenizer.ggml.eos_token_id", 2);
-        ModelConfig cfg = new ModelConfig(arch, dim, hidden, layers, heads, kvHeads, headDim, vocab, ctx, eps,
-                phi ? ModelConfig.NormType.LAYER : ModelConfig.NormType.RMS, theta, style, rotary, null, window,
-                phi, !phi, phi ? ModelConfig.Activation.GELU_TANH : ModelConfig.Activation.SILU,
-                tensors.containsKey(TensorNames.blk(0, TensorNames.ATTN_Q_BIAS)),
-                tensors.containsKey(TensorNames.blk(0, TensorNames.ATTN_OUT_BIAS)),
-                tensors.containsKey(TensorNames.blk(0, TensorNames.FFN_UP_BIAS)),
-                tensors.containsKey(TensorNames.OUTPUT_BIAS), tied, bos, eos);
+        // norm, RoPE pairing (GGUF layout), residual and MLP form, activation: the family's (Architecture)
+        ModelConfig cfg = ModelConfig.builder(arch).dim(dim).hiddenDim(hidden).nLayers(layers).nHeads(heads).nKvHeads(kvHeads)
+                .headDim(headDim).vocabSize(vocab).contextLength(ctx).normEps(eps).ropeTheta(theta).rotaryDim(rotary)
+                .slidingWindow(window)
+                .attnQkvBias(tensors.containsKey(TensorNames.blk(0, TensorNames.ATTN_Q_BIAS)))
+                .attnOutBias(tensors.containsKey(TensorNames.blk(0, TensorNames.ATTN_OUT_BIAS)))
+                .mlpBias(tensors.containsKey(TensorNames.blk(0, TensorNames.FFN_UP_BIAS)))
+                .outputBias(tensors.containsKey(TensorNames.OUTPUT_BIAS)).tiedEmbeddings(tied).bosId(bos).eosId(eos).build();
         String problem = cfg.problem();
         if (problem != null) throw new ModelFormatException(path, problem);
         return cfg;
@@ -315,7 +313,7 @@ public final class ModelLoader {
             Tokenizer tok = HfTokenizer.load(dir);
             Map<String, Object> md = new LinkedHashMap<>();
             md.put("hf.model_type", c.path("model_type").asText());
-            md.put(TOKENIZER_SOURCE, Map.of("kind", "hf", "dir", dir.toString()));
+            md.put(TOKENIZER_SOURCE, new TokenizerSource.HfFolder(dir));
             Path gen = dir.resolve("generation_config.json");
             if (Files.isRegularFile(gen)) md.put("hf.generation_config", gen.toString());
             return new Model(dir, "hf", cfg, tensors, tok, md, List.of(st, tok instanceof AutoCloseable ac ? ac : () -> {}));
@@ -368,13 +366,15 @@ public final class ModelLoader {
             default -> throw new ModelFormatException(file, "unsupported hidden_act '" + act + "'");
         };
         boolean tied = c.path("tie_word_embeddings").asBoolean(false);
-        boolean qkvBias = arch == Architecture.QWEN2 || phi || c.path("attention_bias").asBoolean(false);
+        boolean qkvBias = arch.qkvBias() || c.path("attention_bias").asBoolean(false);
         int bos = firstInt(c.get("bos_token_id"), 1);
         int eos = firstInt(c.get("eos_token_id"), 2);
-        ModelConfig cfg = new ModelConfig(arch, dim, hidden, layers, heads, kvHeads, headDim, vocab, ctx, eps,
-                phi ? ModelConfig.NormType.LAYER : ModelConfig.NormType.RMS, theta,
-                ModelConfig.RopeStyle.NEOX, rotary, scaling, window, phi, !phi, activation,
-                qkvBias, phi || c.path("attention_bias").asBoolean(false), phi, phi, tied, bos, eos);
+        // HF checkpoints keep Q/K in the NEOX (half-split) pairing for every family
+        ModelConfig cfg = ModelConfig.builder(arch).dim(dim).hiddenDim(hidden).nLayers(layers).nHeads(heads).nKvHeads(kvHeads)
+                .headDim(headDim).vocabSize(vocab).contextLength(ctx).normEps(eps).ropeTheta(theta)
+                .ropeStyle(ModelConfig.RopeStyle.NEOX).rotaryDim(rotary).ropeScaling(scaling).slidingWindow(window)
+                .activation(activation).attnQkvBias(qkvBias).attnOutBias(arch.denseBiases() || c.path("attention_bias").asBoolean(false))
+                .tiedEmbeddings(tied).bosId(bos).eosId(eos).build();
         String problem = cfg.problem();
         if (problem != null) throw new ModelFormatException(file, problem);
         return cfg;

@@ -164,13 +164,11 @@ public final class SyntheticModels {
     // ------------------------------------------------------------------------------------------ building
 
     public static ModelConfig config(Spec s, Tokenizer tok) {
-        boolean phi = s.family == Family.PHI2;
-        boolean llamaLike = s.family == Family.LLAMA || s.family == Family.MISTRAL;
-        return new ModelConfig(s.family.architecture(), s.dim, s.hidden, s.layers, s.heads, s.kvHeads, s.headDim,
-                tok.vocabSize(), s.contextLength, 1e-5f, phi ? ModelConfig.NormType.LAYER : ModelConfig.NormType.RMS,
-                s.ropeTheta, llamaLike ? ModelConfig.RopeStyle.ADJACENT : ModelConfig.RopeStyle.NEOX, s.rotaryDim,
-                s.ropeScaling, s.window, phi, !phi, phi ? ModelConfig.Activation.GELU_TANH : ModelConfig.Activation.SILU,
-                s.family == Family.QWEN2 || phi, phi, phi, phi, s.tied, Math.max(tok.bosId(), 0), Math.max(tok.eosId(), 0));
+        // norm, RoPE pairing (GGUF layout), residual and MLP form, activation and biases: the family's (Architecture)
+        return ModelConfig.builder(s.family.architecture()).dim(s.dim).hiddenDim(s.hidden).nLayers(s.layers).nHeads(s.heads)
+                .nKvHeads(s.kvHeads).headDim(s.headDim).vocabSize(tok.vocabSize()).contextLength(s.contextLength)
+                .ropeTheta(s.ropeTheta).rotaryDim(s.rotaryDim).ropeScaling(s.ropeScaling).slidingWindow(s.window)
+                .tiedEmbeddings(s.tied).bosId(Math.max(tok.bosId(), 0)).eosId(Math.max(tok.eosId(), 0)).build();
     }
 
     /** The synthetic model (close it to free memory / delete its temporary file). */

@@ -33,7 +33,38 @@ public final class Protection {
         return new Protector.Options(autoClamp(act), true, org.taylormlp.tensor.DType.F32);
     }
 
-    public record Result(Protector.Summary summary, Selection.Plan plan, double predictedSlowdown, String report) {}
+    /**
+     * What a protect run wrote.
+     *
+     * @param recipient      whom the release is issued to; null for an unsigned release
+     * @param ownerKeyId     the id of the owner key that signed it; null for an unsigned release
+     * @param neuronsPerLayer the MLP's hidden size (for the per-layer lines)
+     */
+    public record Result(Protector.Summary summary, Selection.Plan plan, double predictedSlowdown, String recipient, String ownerKeyId,
+                         int neuronsPerLayer) {
+        /** The terminal report of {@code protect}; {@code perLayer} adds one line per layer (count and truncation bound). */
+        public String text(boolean perLayer) {
+            Protector.Summary s = summary;
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format("release:            %s (%,d bytes)%n", s.file(), s.bytes()));
+            if (recipient != null) {
+                sb.append(String.format("issued to:          '%s', signed by owner key %s%n", recipient, ReleaseIntegrity.abbrev(ownerKeyId)));
+            }
+            sb.append(String.format("selection:          %s, order N = %d, activation %s%n", plan.rule(), plan.order(), plan.activation()));
+            sb.append(String.format("protected neurons:  %,d of %,d (%.1f %%)%n", s.protectedNeurons(), s.totalNeurons(),
+                    100.0 * s.protectedNeurons() / s.totalNeurons()));
+            sb.append(String.format("in the clear:       %.1f %% of MLP parameters, %.1f %% of all parameters%n",
+                    100 * s.fractionMlpParamsInClear(), 100 * s.fractionParamsInClear()));
+            sb.append(String.format("predicted slowdown: %.2fx (bytes read per token)%n", predictedSlowdown));
+            if (perLayer) {
+                sb.append("per layer: protected / hidden, worst truncation bound of the activation on the calibrated range\n");
+                for (Selection.LayerPlan lp : plan.layers()) {
+                    sb.append(String.format("  layer %2d: %5d / %5d  bound %.3g%n", lp.layer(), lp.count(), neuronsPerLayer, lp.errorBound()));
+                }
+            }
+            return sb.toString();
+        }
+    }
 
     public static Result run(Model model, long originalBytes, CalibrationStats stats, String rule, int order, Double targetSlowdown,
                              Protector.Options opt, Path out, IntConsumer layerDone) {
@@ -69,20 +100,7 @@ public final class Protection {
         }
         double predicted = Cost.predictedSlowdown(c, originalBytes, bpw, plan.protectedNeurons(), plan.order(), thetaBytes);
         Protector.Summary s = Protector.protect(model, plan, opt, out, layerDone, signing);
-        StringBuilder sb = new StringBuilder();
-        sb.append(String.format("release:            %s (%,d bytes)%n", s.file(), s.bytes()));
-        sb.append(signing != null ? String.format("issued to:          '%s', signed by owner key %s%n", signing.recipient(),
-                ReleaseIntegrity.abbrev(signing.key().keyId())) : "");
-        sb.append(String.format("selection:          %s, order N = %d, activation %s%n", plan.rule(), plan.order(), plan.activation()));
-        sb.append(String.format("protected neurons:  %,d of %,d (%.1f %%)%n", s.protectedNeurons(), s.totalNeurons(),
-                100.0 * s.protectedNeurons() / s.totalNeurons()));
-        sb.append(String.format("in the clear:       %.1f %% of MLP parameters, %.1f %% of all parameters%n",
-                100 * s.fractionMlpParamsInClear(), 100 * s.fractionParamsInClear()));
-        sb.append(String.format("predicted slowdown: %.2fx (bytes read per token)%n", predicted));
-        sb.append("per layer: protected / hidden, worst truncation bound of the activation on the calibrated range\n");
-        for (Selection.LayerPlan lp : plan.layers()) {
-            sb.append(String.format("  layer %2d: %5d / %5d  bound %.3g%n", lp.layer(), lp.count(), stats.neurons(), lp.errorBound()));
-        }
-        return new Result(s, plan, predicted, sb.toString());
+        return new Result(s, plan, predicted, signing != null ? signing.recipient() : null,
+                signing != null ? signing.key().keyId() : null, stats.neurons());
     }
 }

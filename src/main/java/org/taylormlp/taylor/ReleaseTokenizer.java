@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.model.Model;
-import org.taylormlp.model.ModelLoader;
+import org.taylormlp.model.TokenizerSource;
 import org.taylormlp.tokenizer.HfTokenizer;
 import org.taylormlp.tokenizer.ScoreBpeTokenizer;
 import org.taylormlp.tokenizer.Tokenizer;
@@ -35,26 +35,27 @@ public final class ReleaseTokenizer {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @SuppressWarnings("unchecked")
     public static String toJson(Model m) {
-        Object src = m.metadata().get(ModelLoader.TOKENIZER_SOURCE);
-        if (!(src instanceof Map<?, ?> map)) throw new ModelFormatException(m.source(), "model has no recorded tokenizer source");
+        TokenizerSource src = TokenizerSource.of(m);
+        if (src == null) throw new ModelFormatException(m.source(), "model has no recorded tokenizer source");
         ObjectNode o = JSON.createObjectNode();
-        String kind = String.valueOf(map.get("kind"));
-        o.put("kind", kind);
         try {
-            switch (kind) {
-                case "llama2c" -> o.put("tokenizer_bin_base64",
-                        Base64.getEncoder().encodeToString(Files.readAllBytes(Path.of((String) map.get("path")))));
-                case "gguf" -> o.set("metadata", JSON.valueToTree(map.get("metadata")));
-                case "hf" -> {
-                    Path dir = Path.of((String) map.get("dir"));
-                    o.put("tokenizer_json", Files.readString(dir.resolve("tokenizer.json")));
+            switch (src) {
+                case TokenizerSource.Llama2c l -> {
+                    o.put("kind", "llama2c");
+                    o.put("tokenizer_bin_base64", Base64.getEncoder().encodeToString(Files.readAllBytes(l.tokenizerBin())));
+                }
+                case TokenizerSource.Gguf g -> {
+                    o.put("kind", "gguf");
+                    o.set("metadata", JSON.valueToTree(g.metadata()));
+                }
+                case TokenizerSource.HfFolder h -> {
+                    o.put("kind", "hf");
+                    o.put("tokenizer_json", Files.readString(h.dir().resolve("tokenizer.json")));
                     for (String f : List.of("tokenizer_config.json", "config.json", "generation_config.json")) {
-                        if (Files.isRegularFile(dir.resolve(f))) o.put(f.replace('.', '_'), Files.readString(dir.resolve(f)));
+                        if (Files.isRegularFile(h.dir().resolve(f))) o.put(f.replace('.', '_'), Files.readString(h.dir().resolve(f)));
                     }
                 }
-                default -> throw new ModelFormatException(m.source(), "unknown tokenizer source kind " + kind);
             }
             return JSON.writeValueAsString(o);
         } catch (IOException e) {

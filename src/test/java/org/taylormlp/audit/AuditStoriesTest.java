@@ -80,7 +80,16 @@ class AuditStoriesTest {
     private static JsonNode audit(Path release, Path original, Path out, Set<String> attacks) throws IOException {
         Audit.Result r = Audit.run(release, original, null, TEXT, out, 2, quick(attacks), null);
         assertThat(r.reportMd()).exists();
-        return JSON.readTree(Files.readString(r.reportJson()));
+        JsonNode j = JSON.readTree(Files.readString(r.reportJson()));
+        // the typed headline holds report.json's figures
+        Audit.Headline h = r.headline();
+        assertThat(h.fractionNeuronsRecovered()).isEqualTo(j.path("fraction_neurons_recovered").asDouble());
+        assertThat(h.fractionParamsInClear()).isEqualTo(j.path("fraction_params_in_clear").asDouble());
+        assertThat(h.regressionTokensNeeded() == null ? j.path("regression_tokens_needed").isNull()
+                : j.path("regression_tokens_needed").asInt() == h.regressionTokensNeeded()).isTrue();
+        assertThat(h.recoveredModel() == null ? j.path("recovered_model").isNull()
+                : j.path("recovered_model").asText().equals(h.recoveredModel())).isTrue();
+        return j;
     }
 
     @Test

@@ -19,7 +19,7 @@ class HeldOutTest {
         for (long budget : new long[]{1, 10, 57, 100, 333, 10_000}) {
             for (int maxLen : new int[]{8, 1000}) {
                 List<int[]> used = TextData.encode(tok, ps, budget, maxLen);
-                int skip = Evaluation.calibrationParagraphs(tok, ps, budget, maxLen);
+                int skip = HeldOutText.calibrationParagraphs(tok, ps, budget, maxLen);
                 // every paragraph is >= 2 tokens with BOS, so calibration's k sequences are paragraphs 0..k-1 (the last maybe cut)
                 int k = used.size();
                 for (int i = 0; i < k; i++) {
@@ -36,8 +36,8 @@ class HeldOutTest {
     @Test
     void readsEverythingWithoutABudget() {
         Tokenizer tok = TaskTest.fakeTokenizer();
-        assertThat(Evaluation.calibrationParagraphs(tok, List.of("a", "bb", "ccc"), 0, 100)).isEqualTo(3);
-        assertThat(Evaluation.calibrationParagraphs(tok, List.of("a", "bb", "ccc"), 5, 100)).isEqualTo(2); // 2 + 3 tokens
-        assertThat(Evaluation.calibrationParagraphs(tok, List.of("a", "bb", "ccc"), 6, 100)).isEqualTo(3); // the third is cut
+        assertThat(HeldOutText.calibrationParagraphs(tok, List.of("a", "bb", "ccc"), 0, 100)).isEqualTo(3);
+        assertThat(HeldOutText.calibrationParagraphs(tok, List.of("a", "bb", "ccc"), 5, 100)).isEqualTo(2); // 2 + 3 tokens
+        assertThat(HeldOutText.calibrationParagraphs(tok, List.of("a", "bb", "ccc"), 6, 100)).isEqualTo(3); // the third is cut
     }
 }
