@@ -141,10 +141,9 @@ public final class Speed {
      * all. The buffer is anonymous memory with huge pages advised, freed on return. Use a buffer well beyond the
      * last-level cache.
      *
-     * <p>Why the median is the bound: this machine's bandwidth moves from pass to pass with other tenants'
-     * traffic (a second of 20 ms passes over 1 GiB at 2 threads spans e.g. 40–66 GB/s). A decode round's
-     * tokens/s is an average over such conditions, so it is compared with the typical pass, not the luckiest
-     * one; the best is reported beside it.
+     * <p>Why the median is the bound: on a shared host the bandwidth moves from pass to pass with other tenants'
+     * traffic. A decode round's tokens/s is an average over such conditions, so it is compared with the typical
+     * pass, not the luckiest one; the best is reported beside it (docs/PERFORMANCE.md).
      */
     public static Bandwidth bandwidth(int threads, long bytes, int reps) {
         try (BandwidthProbe probe = new BandwidthProbe(threads, bytes)) {
@@ -228,8 +227,8 @@ public final class Speed {
 
     /**
      * Sums a slice as two sequential streams, its two halves side by side (as the two-row matrix-vector loops
-     * read the weights). One stream per thread understates what a core can read: measured on 1 GiB, one stream
-     * per thread read 22-28 GB/s at 1 thread and 41-47 at 2, two streams 29-37 and 46-66, four 24-38 and 53-66.
+     * read the weights). One stream per thread understates what a core can read (docs/PERFORMANCE.md, "The
+     * bandwidth probe").
      */
     private static double sum(java.lang.foreign.MemorySegment a) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;

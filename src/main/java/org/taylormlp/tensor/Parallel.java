@@ -22,8 +22,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       {@code -Dtaylormlp.waitSpinMicros} (default 50 µs), then parks until the worker that finishes the last
  *       chunk unparks it. On an idle machine the wait is a few µs and never reaches the park; on an
  *       oversubscribed one (more runnable threads than cores) the worker may be descheduled for a whole time
- *       slice, and a caller that kept spinning or yielding would take CPU time from it: measured, decode
- *       collapsed to ~15 tok/s on a 2-core machine at load 10 with the former spin-then-yield loop.</li>
+ *       slice, and a caller that kept spinning or yielding would take CPU time from it and stall the step
+ *       (docs/PERFORMANCE.md).</li>
  * </ul>
  * Calls from different threads are serialized by a lock. A call made from inside a running body (on a worker,
  * or on the caller while it takes part in a job) runs inline on that thread, so nesting cannot deadlock.
