@@ -1,9 +1,9 @@
 package org.taylormlp.audit;
 
-import org.taylormlp.format.gguf.GgufKeys;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.convert.ModelWriters;
 import org.taylormlp.format.ModelFormatException;
+import org.taylormlp.format.gguf.GgufKeys;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelConfig;
 import org.taylormlp.model.TensorNames;

@@ -1,12 +1,12 @@
 package org.taylormlp.convert;
 
-import org.taylormlp.format.gguf.GgufKeys;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.format.AtomicFiles;
 import org.taylormlp.format.gguf.GgufFile;
+import org.taylormlp.format.gguf.GgufKeys;
 import org.taylormlp.format.gguf.GgufWriter;
 import org.taylormlp.format.safetensors.SafetensorsFolder;
 import org.taylormlp.format.safetensors.SafetensorsWriter;

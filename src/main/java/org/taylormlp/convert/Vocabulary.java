@@ -1,12 +1,12 @@
 package org.taylormlp.convert;
 
-import org.taylormlp.format.gguf.GgufKeys;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.format.gguf.GgufArray;
+import org.taylormlp.format.gguf.GgufKeys;
 import org.taylormlp.format.gguf.GgufType;
 import org.taylormlp.format.gguf.GgufWriter;
 import org.taylormlp.tokenizer.ByteLevelBpeTokenizer;

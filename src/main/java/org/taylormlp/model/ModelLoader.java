@@ -1,11 +1,11 @@
 package org.taylormlp.model;
 
-import org.taylormlp.format.gguf.GgufKeys;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.taylormlp.format.MappedFile;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.format.gguf.GgufFile;
+import org.taylormlp.format.gguf.GgufKeys;
 import org.taylormlp.format.llama2c.Llama2cReader;
 import org.taylormlp.format.safetensors.SafetensorsFile;
 import org.taylormlp.format.safetensors.SafetensorsFolder;

@@ -1,7 +1,7 @@
 package org.taylormlp.tokenizer;
 
-import org.taylormlp.format.gguf.GgufKeys;
 import org.taylormlp.format.ModelFormatException;
+import org.taylormlp.format.gguf.GgufKeys;
 
 import java.nio.file.Path;
 import java.util.List;
