@@ -1,19 +1,29 @@
 package org.taylormlp.audit;
 
+import org.taylormlp.TaylorMlpException;
+import org.taylormlp.convert.ModelWriters;
 import org.taylormlp.format.ModelFormatException;
+import org.taylormlp.format.gguf.GgufKeys;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelConfig;
+import org.taylormlp.model.TensorNames;
+import org.taylormlp.taylor.Protector;
+import org.taylormlp.taylor.ReleaseFormat;
 import org.taylormlp.taylor.ReleaseReader;
 import org.taylormlp.tensor.Tensor;
+import org.taylormlp.tokenizer.HfTokenizer;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
  * The zero-query recovery of {@link ZeroQueryAttack} without its report: a release in, an ordinary model
- * (the release's clear tensors plus every layer's rebuilt MLP, as {@link CheckpointWriter} writes it) out.
- * Used by {@code trace} to read a release the way an attacker would.
+ * (the release's clear tensors plus every layer's rebuilt MLP) out, written by {@link #write} with the writer
+ * {@code convert} uses ({@link ModelWriters}). Used by {@code trace} to read a release the way an attacker would.
  */
 public final class ReleaseRecovery {
     private ReleaseRecovery() {}
@@ -40,9 +50,55 @@ public final class ReleaseRecovery {
             prot += rl.m();
             unsolved += rl.m() - layer.solved();
         }
-        Map<String, Tensor> ts = CheckpointWriter.tensors(release, rec);
-        Model m = new Model(release.source(), "recovered " + release.format(), c, ts, release.tokenizer(), Map.of(), List.of());
-        return new Recovered(m, prot, unsolved);
+        return new Recovered(model(release, rec), prot, unsolved);
+    }
+
+    /** Name recorded in a recovered checkpoint ({@code general.name} of its GGUF). */
+    static final String NAME = "recovered from a taylormlp release by taylormlp audit";
+
+    /**
+     * The recovered model: the release's tensors other than its MLPs and Taylor coefficients, plus every layer's
+     * rebuilt MLP, with the release's configuration and tokenizer. It borrows the release's tensors and owns nothing.
+     */
+    static Model model(Model release, RecoveredWeights rec) {
+        ModelConfig c = release.config();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : release.tensors().entrySet()) {
+            if (!Protector.isMlpTensor(e.getKey()) && !ReleaseFormat.isTaylorTensor(e.getKey())) out.put(e.getKey(), e.getValue());
+        }
+        for (int l = 0; l < c.nLayers(); l++) {
+            RecoveredWeights.Layer r = rec.layers.get(l);
+            if (r.gate != null) put(out, TensorNames.blk(l, TensorNames.FFN_GATE), r.gate, r.hidden, r.dim);
+            put(out, TensorNames.blk(l, TensorNames.FFN_UP), r.up, r.hidden, r.dim);
+            if (r.upBias != null) put(out, TensorNames.blk(l, TensorNames.FFN_UP_BIAS), r.upBias, r.hidden);
+            put(out, TensorNames.blk(l, TensorNames.FFN_DOWN), r.down, r.dim, r.hidden);
+            if (r.downBias != null) put(out, TensorNames.blk(l, TensorNames.FFN_DOWN_BIAS), r.downBias, r.dim);
+        }
+        return new Model(release.source(), "recovered " + release.format(), c, out, release.tokenizer(),
+                Map.of(GgufKeys.NAME, NAME), List.of());
+    }
+
+    private static void put(Map<String, Tensor> out, String name, float[] data, long... shape) {
+        out.put(name, Tensor.ofFloats(name, data, shape));
+    }
+
+    /**
+     * Writes a recovered model into {@code dir} as an ordinary checkpoint, with the writer {@code convert} uses:
+     * a GGUF file with the tokenizer embedded ({@code recovered.gguf}), or a Hugging Face folder
+     * ({@code recovered-hf}, replacing an earlier one) when the release's tokenizer came from one. Tensors keep
+     * their dtypes; Q/K rows are permuted where the release's RoPE layout differs from the target's.
+     *
+     * @return the written file or folder
+     */
+    static Path write(Model recovered, Path dir) {
+        try {
+            if (recovered.tokenizer() instanceof HfTokenizer) {
+                return ModelWriters.writeHf(recovered, null, dir.resolve("recovered-hf"), ModelWriters.DEFAULT_SHARD_BYTES, true).output();
+            }
+            return ModelWriters.writeGguf(recovered, null, dir.resolve("recovered.gguf")).output();
+        } catch (IOException e) {
+            throw new TaylorMlpException("cannot write the recovered checkpoint in " + dir + ": " + e.getMessage(), e);
+        }
     }
 
     /** How the neurons of this release are solved: closed form with published z0, else a 1-D search. */

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Attack 3: speed-up. The zero-query recovery is written as an ordinary checkpoint ({@link CheckpointWriter}),
+ * Attack 3: speed-up. The zero-query recovery is written as an ordinary checkpoint ({@link ReleaseRecovery#write}),
  * reopened by the engine like any model, compared with the original (greedy continuations, teacher-forced
  * agreement) and timed against the release on the same tokens, side by side in one process.
  */
@@ -26,7 +26,7 @@ final class SpeedupAttack implements Attack {
     public String run(AuditContext ctx, ObjectNode json) {
         if (ctx.recovered == null) throw new org.taylormlp.TaylorMlpException("speed-up attack needs the zero-query recovery");
         long t0 = System.nanoTime();
-        var path = CheckpointWriter.write(ctx.releasePath, ctx.releaseModel(), ctx.recovered, ctx.outDir);
+        var path = ReleaseRecovery.write(ReleaseRecovery.model(ctx.releaseModel(), ctx.recovered), ctx.outDir);
         ctx.recoveredModel = path;
         ctx.summary.put("recovered_model", path.toString());
         json.put("recovered_model", path.toString());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.format.AtomicFiles;
 import org.taylormlp.format.gguf.GgufFile;
+import org.taylormlp.format.gguf.GgufKeys;
 import org.taylormlp.format.gguf.GgufWriter;
 import org.taylormlp.format.safetensors.SafetensorsFolder;
 import org.taylormlp.format.safetensors.SafetensorsWriter;
@@ -59,7 +60,6 @@ public final class ModelWriters {
     /** Default maximum shard size of safetensors folders (tensor bytes per file). */
     public static final long DEFAULT_SHARD_BYTES = 2L << 30;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private static final String RS = "taylormlp.rope_scaling.";
 
     private ModelWriters() {}
 
@@ -102,26 +102,26 @@ public final class ModelWriters {
         Vocabulary vocab = Vocabulary.of(m.tokenizer(), m.source());
 
         GgufWriter w = new GgufWriter();
-        w.putString("general.architecture", a);
-        w.putString("general.name", nameOf(m));
-        w.putUInt32("general.alignment", GgufFile.DEFAULT_ALIGNMENT);
-        if (dtype != null) w.putUInt32("general.file_type", fileType(dtype));
-        w.putUInt32(a + ".context_length", c.contextLength());
-        w.putUInt32(a + ".embedding_length", c.dim());
-        w.putUInt32(a + ".block_count", c.nLayers());
-        w.putUInt32(a + ".feed_forward_length", c.hiddenDim());
-        w.putUInt32(a + ".attention.head_count", c.nHeads());
-        w.putUInt32(a + ".attention.head_count_kv", c.nKvHeads());
+        w.putString(GgufKeys.ARCHITECTURE, a);
+        w.putString(GgufKeys.NAME, nameOf(m));
+        w.putUInt32(GgufKeys.ALIGNMENT, GgufFile.DEFAULT_ALIGNMENT);
+        if (dtype != null) w.putUInt32(GgufKeys.FILE_TYPE, fileType(dtype));
+        w.putUInt32(GgufKeys.of(GgufKeys.CONTEXT_LENGTH, a), c.contextLength());
+        w.putUInt32(GgufKeys.of(GgufKeys.EMBEDDING_LENGTH, a), c.dim());
+        w.putUInt32(GgufKeys.of(GgufKeys.BLOCK_COUNT, a), c.nLayers());
+        w.putUInt32(GgufKeys.of(GgufKeys.FEED_FORWARD_LENGTH, a), c.hiddenDim());
+        w.putUInt32(GgufKeys.of(GgufKeys.ATTENTION_HEAD_COUNT, a), c.nHeads());
+        w.putUInt32(GgufKeys.of(GgufKeys.ATTENTION_HEAD_COUNT_KV, a), c.nKvHeads());
         if (c.headDim() * c.nHeads() != c.dim()) {
-            w.putUInt32(a + ".attention.key_length", c.headDim());
-            w.putUInt32(a + ".attention.value_length", c.headDim());
+            w.putUInt32(GgufKeys.of(GgufKeys.ATTENTION_KEY_LENGTH, a), c.headDim());
+            w.putUInt32(GgufKeys.of(GgufKeys.ATTENTION_VALUE_LENGTH, a), c.headDim());
         }
-        if (c.normType() == ModelConfig.NormType.LAYER) w.putFloat32(a + ".attention.layer_norm_epsilon", c.normEps());
-        else w.putFloat32(a + ".attention.layer_norm_rms_epsilon", c.normEps());
-        w.putFloat32(a + ".rope.freq_base", (float) c.ropeTheta());
-        w.putUInt32(a + ".rope.dimension_count", c.rotaryDim());
-        if (c.slidingWindow() > 0) w.putUInt32(a + ".attention.sliding_window", c.slidingWindow());
-        w.putUInt32(a + ".vocab_size", c.vocabSize());
+        if (c.normType() == ModelConfig.NormType.LAYER) w.putFloat32(GgufKeys.of(GgufKeys.ATTENTION_LAYERNORM_EPS, a), c.normEps());
+        else w.putFloat32(GgufKeys.of(GgufKeys.ATTENTION_LAYERNORM_RMS_EPS, a), c.normEps());
+        w.putFloat32(GgufKeys.of(GgufKeys.ROPE_FREQ_BASE, a), (float) c.ropeTheta());
+        w.putUInt32(GgufKeys.of(GgufKeys.ROPE_DIMENSION_COUNT, a), c.rotaryDim());
+        if (c.slidingWindow() > 0) w.putUInt32(GgufKeys.of(GgufKeys.ATTENTION_SLIDING_WINDOW, a), c.slidingWindow());
+        w.putUInt32(GgufKeys.of(GgufKeys.VOCAB_SIZE, a), c.vocabSize());
         vocab.putGguf(w, arch == Architecture.PHI2 ? "phi-2" : "gpt-2");
 
         List<String> kept = new ArrayList<>(), permuted = new ArrayList<>();
@@ -135,10 +135,10 @@ public final class ModelWriters {
         }
         ModelConfig.RopeScaling rs = c.ropeScaling() != null ? c.ropeScaling() : ggufRopeScaling(m);
         if (rs != null) {
-            w.putFloat64(RS + "factor", rs.factor());
-            w.putFloat64(RS + "low_freq_factor", rs.lowFreqFactor());
-            w.putFloat64(RS + "high_freq_factor", rs.highFreqFactor());
-            w.putUInt32(RS + "original_max_position_embeddings", rs.originalMaxPositions());
+            w.putFloat64(GgufKeys.ROPE_SCALING_FACTOR, rs.factor());
+            w.putFloat64(GgufKeys.ROPE_SCALING_LOW_FREQ_FACTOR, rs.lowFreqFactor());
+            w.putFloat64(GgufKeys.ROPE_SCALING_HIGH_FREQ_FACTOR, rs.highFreqFactor());
+            w.putUInt32(GgufKeys.ROPE_SCALING_ORIGINAL_MAX_POSITIONS, rs.originalMaxPositions());
         }
         if (arch == Architecture.PHI2 && !tensors.containsKey(TensorNames.OUTPUT)) {
             // llama.cpp's phi2 graph requires output.weight: write the tied embedding under that name too
@@ -180,7 +180,7 @@ public final class ModelWriters {
     }
 
     private static String nameOf(Model m) {
-        Object n = m.metadata().get("general.name");
+        Object n = m.metadata().get(GgufKeys.NAME);
         if (n != null) return n.toString();
         Path f = m.source().getFileName();
         String s = f == null ? "model" : f.toString();
@@ -212,9 +212,9 @@ public final class ModelWriters {
     private static ModelConfig.RopeScaling ggufRopeScaling(Model m) throws IOException {
         if (!"gguf".equals(m.format()) || m.optional("rope_freqs.weight") == null) return null;
         try (GgufFile g = GgufFile.open(m.source())) {
-            if (!g.has(RS + "factor")) return null;
-            return new ModelConfig.RopeScaling(g.getDouble(RS + "factor", 8), g.getDouble(RS + "low_freq_factor", 1),
-                    g.getDouble(RS + "high_freq_factor", 4), (int) g.getLong(RS + "original_max_position_embeddings", 8192));
+            if (!g.has(GgufKeys.ROPE_SCALING_FACTOR)) return null;
+            return new ModelConfig.RopeScaling(g.getDouble(GgufKeys.ROPE_SCALING_FACTOR, 8), g.getDouble(GgufKeys.ROPE_SCALING_LOW_FREQ_FACTOR, 1),
+                    g.getDouble(GgufKeys.ROPE_SCALING_HIGH_FREQ_FACTOR, 4), (int) g.getLong(GgufKeys.ROPE_SCALING_ORIGINAL_MAX_POSITIONS, 8192));
         }
     }
 
@@ -251,11 +251,19 @@ public final class ModelWriters {
      * @throws IllegalArgumentException for a quantized dtype (safetensors cannot hold it)
      */
     public static Report writeHf(Model m, DType dtype, Path dir, long maxShardBytes) throws IOException {
+        return writeHf(m, dtype, dir, maxShardBytes, false);
+    }
+
+    /**
+     * As {@link #writeHf(Model, DType, Path, long)}; with {@code replace}, an existing folder at {@code dir} is
+     * replaced once the new one is complete (it stays as it was if the write fails).
+     */
+    public static Report writeHf(Model m, DType dtype, Path dir, long maxShardBytes, boolean replace) throws IOException {
         if (dtype != null && dtype.quantized()) {
             throw new IllegalArgumentException("safetensors cannot store " + dtype.name().toLowerCase()
                     + "; use f32, f16 or bf16 (or --to gguf)");
         }
-        if (Files.exists(dir)) {
+        if (!replace && Files.exists(dir)) {
             boolean empty;
             try (Stream<Path> s = Files.list(dir)) {
                 empty = s.findAny().isEmpty();
@@ -306,7 +314,7 @@ public final class ModelWriters {
             if (vocab.bos() >= 0) gen.put("bos_token_id", vocab.bos());
             if (vocab.eos() >= 0) gen.put("eos_token_id", vocab.eos());
             writeJson(tmp.resolve("generation_config.json"), gen);
-            if (Files.isDirectory(abs)) Files.delete(abs);
+            if (Files.isDirectory(abs)) deleteTree(abs);
             Files.move(tmp, abs);
             done = true;
         } finally {

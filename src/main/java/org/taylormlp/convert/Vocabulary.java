@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.format.gguf.GgufArray;
+import org.taylormlp.format.gguf.GgufKeys;
 import org.taylormlp.format.gguf.GgufType;
 import org.taylormlp.format.gguf.GgufWriter;
 import org.taylormlp.tokenizer.ByteLevelBpeTokenizer;
@@ -111,7 +112,7 @@ public record Vocabulary(Kind kind, String[] tokens, float[] scores, int[] types
         Path file = h.file();
         JsonNode root;
         try {
-            root = JSON.readTree(file.toFile());
+            root = JSON.readTree(h.tokenizerJsonBytes()); // not the file: a release's temporary copy is gone
         } catch (IOException e) {
             throw new ModelFormatException(file, "cannot read tokenizer.json: " + e.getMessage(), e);
         }
@@ -176,19 +177,19 @@ public record Vocabulary(Kind kind, String[] tokens, float[] scores, int[] types
 
     /** Puts the {@code tokenizer.ggml.*} keys llama.cpp reads. */
     public void putGguf(GgufWriter w, String defaultPre) {
-        w.putString("tokenizer.ggml.model", kind == Kind.LLAMA ? "llama" : "gpt2");
-        if (kind == Kind.GPT2) w.putString("tokenizer.ggml.pre", pre == null || pre.equals("gpt2") || pre.equals("default")
+        w.putString(GgufKeys.TOKENIZER_MODEL, kind == Kind.LLAMA ? "llama" : "gpt2");
+        if (kind == Kind.GPT2) w.putString(GgufKeys.TOKENIZER_PRE, pre == null || pre.equals("gpt2") || pre.equals("default")
                 ? defaultPre : pre);
-        w.putArray("tokenizer.ggml.tokens", GgufType.STRING, Arrays.asList(tokens));
-        if (kind == Kind.LLAMA) w.put("tokenizer.ggml.scores", GgufType.ARRAY, GgufArray.ofFloat32(scores));
-        w.put("tokenizer.ggml.token_type", GgufType.ARRAY, GgufArray.ofInt32(types));
-        if (kind == Kind.GPT2) w.putArray("tokenizer.ggml.merges", GgufType.STRING, Arrays.asList(merges));
-        if (bos >= 0) w.putUInt32("tokenizer.ggml.bos_token_id", bos);
-        if (eos >= 0) w.putUInt32("tokenizer.ggml.eos_token_id", eos);
-        if (unk >= 0) w.putUInt32("tokenizer.ggml.unknown_token_id", unk);
-        w.putBool("tokenizer.ggml.add_bos_token", addBos && bos >= 0);
-        w.putBool("tokenizer.ggml.add_eos_token", false);
-        if (chatTemplate != null) w.putString("tokenizer.chat_template", chatTemplate);
+        w.putArray(GgufKeys.TOKENIZER_TOKENS, GgufType.STRING, Arrays.asList(tokens));
+        if (kind == Kind.LLAMA) w.put(GgufKeys.TOKENIZER_SCORES, GgufType.ARRAY, GgufArray.ofFloat32(scores));
+        w.put(GgufKeys.TOKENIZER_TOKEN_TYPE, GgufType.ARRAY, GgufArray.ofInt32(types));
+        if (kind == Kind.GPT2) w.putArray(GgufKeys.TOKENIZER_MERGES, GgufType.STRING, Arrays.asList(merges));
+        if (bos >= 0) w.putUInt32(GgufKeys.TOKENIZER_BOS_ID, bos);
+        if (eos >= 0) w.putUInt32(GgufKeys.TOKENIZER_EOS_ID, eos);
+        if (unk >= 0) w.putUInt32(GgufKeys.TOKENIZER_UNK_ID, unk);
+        w.putBool(GgufKeys.TOKENIZER_ADD_BOS, addBos && bos >= 0);
+        w.putBool(GgufKeys.TOKENIZER_ADD_EOS, false);
+        if (chatTemplate != null) w.putString(GgufKeys.TOKENIZER_CHAT_TEMPLATE, chatTemplate);
     }
 
     /** Our tokenizer for this vocabulary (as the GGUF loader would build it). */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.taylormlp.format.MappedFile;
 import org.taylormlp.format.ModelFormatException;
 import org.taylormlp.format.gguf.GgufFile;
+import org.taylormlp.format.gguf.GgufKeys;
 import org.taylormlp.format.llama2c.Llama2cReader;
 import org.taylormlp.format.safetensors.SafetensorsFile;
 import org.taylormlp.format.safetensors.SafetensorsFolder;
@@ -218,8 +219,8 @@ public final class ModelLoader {
                 System.err.println("notice: " + path.getFileName() + ": " + g.trailingBytes() + " bytes after the last tensor"
                         + " (from offset " + g.dataEnd() + ") are ignored; `taylormlp verify` reports them");
             }
-            String archName = g.getString("general.architecture");
-            if (archName == null) throw new ModelFormatException(path, "missing general.architecture");
+            String archName = g.getString(GgufKeys.ARCHITECTURE);
+            if (archName == null) throw new ModelFormatException(path, "missing " + GgufKeys.ARCHITECTURE);
             Architecture arch = Architecture.fromGguf(archName);
             if (arch == null) throw new ModelFormatException(path, "unknown architecture '" + archName
                     + "' (supported: llama, mistral, qwen2, phi2)");
@@ -231,11 +232,11 @@ public final class ModelLoader {
             md.put("gguf.version", g.version());
             Map<String, Object> tokMd = new LinkedHashMap<>();
             for (Map.Entry<String, Object> e : g.metadata().entrySet()) {
-                if (e.getKey().startsWith("tokenizer.")) tokMd.put(e.getKey(), e.getValue());
+                if (e.getKey().startsWith(GgufKeys.TOKENIZER_PREFIX)) tokMd.put(e.getKey(), e.getValue());
             }
             md.put(TOKENIZER_SOURCE, new TokenizerSource.Gguf(tokMd));
-            String name = g.getString("general.name");
-            if (name != null) md.put("general.name", name);
+            String name = g.getString(GgufKeys.NAME);
+            if (name != null) md.put(GgufKeys.NAME, name);
             return new Model(path, "gguf", cfg, tensors, tok, md, List.of(g));
         } catch (RuntimeException e) {
             g.close();
@@ -244,26 +245,26 @@ public final class ModelLoader {
     }
 
     private static ModelConfig ggufConfig(Path path, GgufFile g, Architecture arch, Map<String, Tensor> tensors) {
-        String a = g.getString("general.architecture");
-        int dim = requireInt(path, g, a + ".embedding_length");
-        int hidden = requireInt(path, g, a + ".feed_forward_length");
-        int layers = requireInt(path, g, a + ".block_count");
-        int heads = requireInt(path, g, a + ".attention.head_count");
-        int kvHeads = (int) g.getLong(a + ".attention.head_count_kv", heads);
+        String a = g.getString(GgufKeys.ARCHITECTURE);
+        int dim = requireInt(path, g, GgufKeys.of(GgufKeys.EMBEDDING_LENGTH, a));
+        int hidden = requireInt(path, g, GgufKeys.of(GgufKeys.FEED_FORWARD_LENGTH, a));
+        int layers = requireInt(path, g, GgufKeys.of(GgufKeys.BLOCK_COUNT, a));
+        int heads = requireInt(path, g, GgufKeys.of(GgufKeys.ATTENTION_HEAD_COUNT, a));
+        int kvHeads = (int) g.getLong(GgufKeys.of(GgufKeys.ATTENTION_HEAD_COUNT_KV, a), heads);
         if (heads <= 0) throw new ModelFormatException(path, "attention.head_count must be positive, got " + heads);
-        int headDim = (int) g.getLong(a + ".attention.key_length", heads > 0 ? dim / heads : 0);
-        int ctx = (int) Math.min(g.getLong(a + ".context_length", 2048), 1 << 20);
+        int headDim = (int) g.getLong(GgufKeys.of(GgufKeys.ATTENTION_KEY_LENGTH, a), heads > 0 ? dim / heads : 0);
+        int ctx = (int) Math.min(g.getLong(GgufKeys.of(GgufKeys.CONTEXT_LENGTH, a), 2048), 1 << 20);
         Tensor embd = tensors.get(TensorNames.TOKEN_EMBD);
         if (embd == null) throw new ModelFormatException(path, "missing tensor '" + TensorNames.TOKEN_EMBD + "'");
         int vocab = Math.toIntExact(embd.dim(0));
-        float eps = (float) (arch.normType() == ModelConfig.NormType.LAYER ? g.getDouble(a + ".attention.layer_norm_epsilon", 1e-5)
-                : g.getDouble(a + ".attention.layer_norm_rms_epsilon", 1e-5));
-        int rotary = (int) g.getLong(a + ".rope.dimension_count", headDim);
-        double theta = g.getDouble(a + ".rope.freq_base", 10000.0);
-        int window = (int) g.getLong(a + ".attention.sliding_window", 0);
+        float eps = (float) (arch.normType() == ModelConfig.NormType.LAYER ? g.getDouble(GgufKeys.of(GgufKeys.ATTENTION_LAYERNORM_EPS, a), 1e-5)
+                : g.getDouble(GgufKeys.of(GgufKeys.ATTENTION_LAYERNORM_RMS_EPS, a), 1e-5));
+        int rotary = (int) g.getLong(GgufKeys.of(GgufKeys.ROPE_DIMENSION_COUNT, a), headDim);
+        double theta = g.getDouble(GgufKeys.of(GgufKeys.ROPE_FREQ_BASE, a), 10000.0);
+        int window = (int) g.getLong(GgufKeys.of(GgufKeys.ATTENTION_SLIDING_WINDOW, a), 0);
         boolean tied = !tensors.containsKey(TensorNames.OUTPUT);
-        int bos = (int) g.getLong("tokenizer.ggml.bos_token_id", 1);
-        int eos = (int) g.getLong("tokenizer.ggml.eos_token_id", 2);
+        int bos = (int) g.getLong(GgufKeys.TOKENIZER_BOS_ID, 1);
+        int eos = (int) g.getLong(GgufKeys.TOKENIZER_EOS_ID, 2);
         // norm, RoPE pairing (GGUF layout), residual and MLP form, activation: the family's (Architecture)
         ModelConfig cfg = ModelConfig.builder(arch).dim(dim).hiddenDim(hidden).nLayers(layers).nHeads(heads).nKvHeads(kvHeads)
                 .headDim(headDim).vocabSize(vocab).contextLength(ctx).normEps(eps).ropeTheta(theta).rotaryDim(rotary)

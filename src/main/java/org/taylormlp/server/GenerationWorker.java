@@ -156,6 +156,15 @@ final class GenerationWorker implements AutoCloseable {
         /** True while the worker is stopped at this hold (reached and not yet released). */
         boolean holding() { return reached.getCount() == 0 && released.getCount() == 1; }
 
+        /**
+         * True once the job the worker is running has been cancelled (its client left): lets a test keep the worker
+         * held until the server has noticed a disconnect, instead of racing the rest of the generation against it.
+         */
+        boolean runningJobCancelled() {
+            Job j = worker.running;
+            return j != null && j.cancelled();
+        }
+
         /** Removes the hold and lets the worker go on. Idempotent. */
         @Override
         public void close() {

@@ -2,6 +2,7 @@ package org.taylormlp.synth;
 
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.convert.ModelWriters;
+import org.taylormlp.format.gguf.GgufKeys;
 import org.taylormlp.model.Architecture;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelConfig;
@@ -198,7 +199,7 @@ public final class SyntheticModels {
             throw e instanceof RuntimeException re ? re : new TaylorMlpException("synthetic model: " + e.getMessage(), e);
         }
         Map<String, Object> md = new LinkedHashMap<>();
-        md.put("general.name", "synthetic-" + s.family.name().toLowerCase(Locale.ROOT));
+        md.put(GgufKeys.NAME, "synthetic-" + s.family.name().toLowerCase(Locale.ROOT));
         md.put("synthetic.seed", s.seed);
         return new Model(Path.of("synthetic-" + s.family.name().toLowerCase(Locale.ROOT)), "synthetic", cfg, tensors, tok, md,
                 resources);

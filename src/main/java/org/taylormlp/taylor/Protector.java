@@ -232,7 +232,8 @@ public final class Protector {
         }
     }
 
-    static boolean isMlpTensor(String name) {
+    /** True for the MLP tensors of a block (gate, up, down and their biases): what a release replaces or keeps in clear. */
+    public static boolean isMlpTensor(String name) {
         if (!name.startsWith("blk.")) return false;
         String suffix = name.substring(name.indexOf('.', 4) + 1);
         return suffix.equals(TensorNames.FFN_GATE) || suffix.equals(TensorNames.FFN_UP) || suffix.equals(TensorNames.FFN_DOWN)

@@ -39,6 +39,13 @@ public final class ReleaseFormat {
     /** Model metadata keys with this prefix are written into the release's metadata (prefix removed) by the protector. */
     public static final String EXTRA_METADATA_PREFIX = "release.metadata.";
 
+    /** True for the per-layer Taylor tensors ({@code blk.N.taylor_*}) a release stores instead of protected MLP rows. */
+    public static boolean isTaylorTensor(String name) {
+        if (!name.startsWith("blk.")) return false;
+        int dot = name.indexOf('.', 4);
+        return dot > 0 && name.startsWith("taylor_", dot + 1);
+    }
+
     public static String taylorIn(int layer) { return TensorNames.blk(layer, "taylor_in.weight"); }
     public static String taylorInBias(int layer) { return TensorNames.blk(layer, "taylor_in.bias"); }
     public static String taylorUp(int layer) { return TensorNames.blk(layer, "taylor_up.weight"); }

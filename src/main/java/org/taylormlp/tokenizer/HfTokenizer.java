@@ -47,6 +47,8 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
 
     private final HuggingFaceTokenizer hf;
     private final Path file;
+    /** The bytes of tokenizer.json as loaded (the file may be gone, e.g. a release's temporary copy). */
+    private final byte[] tokenizerJsonBytes;
     private final String[] pieces;
     private final boolean[] special;
     private final boolean[] added;
@@ -61,10 +63,11 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     private final Set<Integer> endOfGeneration;
     private final String chatTemplate;
 
-    private HfTokenizer(HuggingFaceTokenizer hf, Path file, JsonNode tokenizerJson, JsonNode config,
+    private HfTokenizer(HuggingFaceTokenizer hf, Path file, byte[] tokenizerJsonBytes, JsonNode tokenizerJson, JsonNode config,
                         JsonNode modelConfig, JsonNode generationConfig) {
         this.hf = hf;
         this.file = file;
+        this.tokenizerJsonBytes = tokenizerJsonBytes;
 
         // ---- vocabulary: model vocab plus added tokens
         Map<String, Integer> vocab = new HashMap<>();
@@ -208,7 +211,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
             throw new ModelFormatException(file, "the tokenizers library rejected tokenizer.json: " + e.getMessage(), e);
         }
         try {
-            return new HfTokenizer(hf, file, tokenizerJson, config, modelConfig, generationConfig);
+            return new HfTokenizer(hf, file, bytes, tokenizerJson, config, modelConfig, generationConfig);
         } catch (RuntimeException e) {
             hf.close();
             throw e;
@@ -318,6 +321,9 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
 
     /** The tokenizer.json this was loaded from. */
     public Path file() { return file; }
+
+    /** The content of tokenizer.json as it was loaded (a copy), readable after the file is gone. */
+    public byte[] tokenizerJsonBytes() { return tokenizerJsonBytes.clone(); }
 
     @Override
     public int vocabSize() { return pieces.length; }

@@ -1,6 +1,7 @@
 package org.taylormlp.tokenizer;
 
 import org.taylormlp.format.ModelFormatException;
+import org.taylormlp.format.gguf.GgufKeys;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -30,30 +31,30 @@ public final class Tokenizers {
      *                              values of the wrong type or length
      */
     public static Tokenizer fromGgufMetadata(Map<String, Object> md, Path file) {
-        String model = string(md, "tokenizer.ggml.model", file);
-        if (model == null) throw new ModelFormatException(file, "no tokenizer.ggml.model in the metadata");
-        List<?> tokenList = list(md, "tokenizer.ggml.tokens", file);
+        String model = string(md, GgufKeys.TOKENIZER_MODEL, file);
+        if (model == null) throw new ModelFormatException(file, "no " + GgufKeys.TOKENIZER_MODEL + " in the metadata");
+        List<?> tokenList = list(md, GgufKeys.TOKENIZER_TOKENS, file);
         if (tokenList == null || tokenList.isEmpty()) {
-            throw new ModelFormatException(file, "no tokenizer.ggml.tokens in the metadata");
+            throw new ModelFormatException(file, "no " + GgufKeys.TOKENIZER_TOKENS + " in the metadata");
         }
-        String[] tokens = strings(tokenList, "tokenizer.ggml.tokens", file);
+        String[] tokens = strings(tokenList, GgufKeys.TOKENIZER_TOKENS, file);
         int n = tokens.length;
         int[] types = null;
-        List<?> typeList = list(md, "tokenizer.ggml.token_type", file);
+        List<?> typeList = list(md, GgufKeys.TOKENIZER_TOKEN_TYPE, file);
         if (typeList != null) {
             if (typeList.size() != n) {
-                throw new ModelFormatException(file, "tokenizer.ggml.token_type has " + typeList.size()
+                throw new ModelFormatException(file, GgufKeys.TOKENIZER_TOKEN_TYPE + " has " + typeList.size()
                         + " entries for " + n + " tokens");
             }
             types = new int[n];
-            for (int i = 0; i < n; i++) types[i] = (int) number(typeList.get(i), "tokenizer.ggml.token_type", file);
+            for (int i = 0; i < n; i++) types[i] = (int) number(typeList.get(i), GgufKeys.TOKENIZER_TOKEN_TYPE, file);
         }
         boolean llama = model.equals("llama");
-        int bos = tokenId(md, "tokenizer.ggml.bos_token_id", n, llama ? 1 : -1, file);
-        int eos = tokenId(md, "tokenizer.ggml.eos_token_id", n, llama ? 2 : -1, file);
+        int bos = tokenId(md, GgufKeys.TOKENIZER_BOS_ID, n, llama ? 1 : -1, file);
+        int eos = tokenId(md, GgufKeys.TOKENIZER_EOS_ID, n, llama ? 2 : -1, file);
 
         TreeSet<Integer> eog = new TreeSet<>();
-        for (String key : List.of("tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id")) {
+        for (String key : List.of(GgufKeys.TOKENIZER_EOT_ID, GgufKeys.TOKENIZER_EOM_ID)) {
             int id = tokenId(md, key, n, -1, file);
             if (id >= 0) eog.add(id);
         }
@@ -63,20 +64,20 @@ public final class Tokenizers {
             }
         }
         TokenizerOptions options = TokenizerOptions.DEFAULTS
-                .withAddBos(bool(md, "tokenizer.ggml.add_bos_token", file))
+                .withAddBos(bool(md, GgufKeys.TOKENIZER_ADD_BOS, file))
                 .withEndOfGenerationIds(eog.stream().mapToInt(Integer::intValue).toArray())
-                .withChatTemplate(string(md, "tokenizer.chat_template", file));
-        Boolean spacePrefix = bool(md, "tokenizer.ggml.add_space_prefix", file);
+                .withChatTemplate(string(md, GgufKeys.TOKENIZER_CHAT_TEMPLATE, file));
+        Boolean spacePrefix = bool(md, GgufKeys.TOKENIZER_ADD_SPACE_PREFIX, file);
         if (spacePrefix != null) options = options.withAddSpacePrefix(spacePrefix);
 
         try {
             switch (model) {
                 case "llama" -> {
                     float[] scores = null;
-                    List<?> scoreList = list(md, "tokenizer.ggml.scores", file);
+                    List<?> scoreList = list(md, GgufKeys.TOKENIZER_SCORES, file);
                     if (scoreList != null) {
                         if (scoreList.size() != n) {
-                            throw new ModelFormatException(file, "tokenizer.ggml.scores has " + scoreList.size()
+                            throw new ModelFormatException(file, GgufKeys.TOKENIZER_SCORES + " has " + scoreList.size()
                                     + " entries for " + n + " tokens");
                         }
                         scores = new float[n];
@@ -85,13 +86,13 @@ public final class Tokenizers {
                     return ScoreBpeTokenizer.fromVocab(tokens, scores, types, bos, eos, options);
                 }
                 case "gpt2" -> {
-                    List<?> mergeList = list(md, "tokenizer.ggml.merges", file);
-                    if (mergeList == null) throw new ModelFormatException(file, "gpt2 tokenizer without tokenizer.ggml.merges");
-                    String[] merges = strings(mergeList, "tokenizer.ggml.merges", file);
+                    List<?> mergeList = list(md, GgufKeys.TOKENIZER_MERGES, file);
+                    if (mergeList == null) throw new ModelFormatException(file, "gpt2 tokenizer without " + GgufKeys.TOKENIZER_MERGES);
+                    String[] merges = strings(mergeList, GgufKeys.TOKENIZER_MERGES, file);
                     return ByteLevelBpeTokenizer.fromVocab(tokens, merges, types, bos, eos,
-                            string(md, "tokenizer.ggml.pre", file), options);
+                            string(md, GgufKeys.TOKENIZER_PRE, file), options);
                 }
-                default -> throw new ModelFormatException(file, "unsupported tokenizer.ggml.model '" + model
+                default -> throw new ModelFormatException(file, "unsupported " + GgufKeys.TOKENIZER_MODEL + " '" + model
                         + "' (supported: llama, gpt2)");
             }
         } catch (IllegalArgumentException e) {
@@ -143,7 +144,7 @@ public final class Tokenizers {
 
     private static double real(Object v, Path file) {
         if (v instanceof Number num) return num.doubleValue();
-        throw wrongType("tokenizer.ggml.scores", "numbers", v, file);
+        throw wrongType(GgufKeys.TOKENIZER_SCORES, "numbers", v, file);
     }
 
     private static String[] strings(List<?> list, String key, Path file) {

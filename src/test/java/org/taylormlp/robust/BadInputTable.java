@@ -18,7 +18,6 @@ import org.taylormlp.tensor.Tensor;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -479,29 +478,25 @@ public final class BadInputTable {
         Path file = copy.resolve(s.file.getFileName());
         Files.copy(s.file, file);
         Path model = Files.isDirectory(s.root) ? copy : file;
-        int port;
-        try (ServerSocket ss = new ServerSocket(0)) {
-            port = ss.getLocalPort();
-        }
+        // port 0: the server binds a free port itself and says which in its "serving ... on URI" line (a port picked
+        // here and closed again could be taken by another process before the child binds it)
         Process p = ChildCli.start(dir.resolve("logs"), "serve", "-m", model.toString(), "--load", "mmap", "--port",
-                String.valueOf(port), "-t", "1", "--ctx", "128");
+                "0", "-t", "1", "--ctx", "128");
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        URI base = URI.create("http://127.0.0.1:" + port);
         List<Outcome> outs = new ArrayList<>();
         String note;
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
-            int health = -1;
-            while (System.nanoTime() < deadline && p.isAlive()) {
-                try {
-                    health = http.send(HttpRequest.newBuilder(base.resolve("/health")).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
-                    if (health == 200) break;
-                } catch (IOException notYet) {
-                    // not listening yet
-                }
-                Thread.sleep(200);
+            URI base = null;
+            java.util.regex.Pattern serving = java.util.regex.Pattern.compile("serving .* on (http://\\S+) \\(");
+            while (base == null && System.nanoTime() < deadline && p.isAlive()) {
+                java.util.regex.Matcher m = serving.matcher(Files.readString(dir.resolve("logs/stderr")));
+                if (m.find()) base = URI.create(m.group(1));
+                else Thread.sleep(200);
             }
-            if (health != 200) throw new AssertionError("serve did not come up: " + Files.readString(dir.resolve("logs/stderr")));
+            if (base == null) throw new AssertionError("serve did not come up: " + Files.readString(dir.resolve("logs/stderr")));
+            int health = http.send(HttpRequest.newBuilder(base.resolve("/health")).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+            if (health != 200) throw new AssertionError("serve answered /health " + health + ": " + Files.readString(dir.resolve("logs/stderr")));
             HttpResponse<String> ok = complete(http, base);
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
                 ch.truncate(4096);

@@ -52,7 +52,7 @@ public final class GgufFile implements AutoCloseable, FileMapping {
     /** "GGUF" read as a little-endian uint32. */
     public static final int MAGIC = 0x46554747;
     public static final long DEFAULT_ALIGNMENT = 32;
-    public static final String ALIGNMENT_KEY = "general.alignment";
+    public static final String ALIGNMENT_KEY = GgufKeys.ALIGNMENT;
 
     static final int MAX_DIMS = 4;
     static final long MAX_STRING_BYTES = 256L << 20;
