@@ -1,6 +1,7 @@
 package org.taylormlp.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -76,6 +77,39 @@ public final class VectorOps {
         rmsnorm(out, 0, x, 0, weight, weight.length, eps);
     }
 
+    // e^x (Cephes expf): x clamped to [EXP_LO, EXP_HI], x = n·ln2 + r with |r| ≤ ln2/2 (Cody-Waite, two-part ln2),
+    // e^r by a degree-7 polynomial, 2^n built in the exponent bits. Relative error about 2 ulp.
+    private static final float EXP_LO = -87.33654f, EXP_HI = 88.0f, LOG2E = 1.44269504088896341f, ROUND = 12582912f; // 1.5·2^23
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
+            P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    /**
+     * e^x in every lane, from lane operations IEEE 754 defines exactly (add, multiply, conversions, shifts), so every
+     * JIT tier and the interpreter give the same bits: the Vector API's own {@code EXP} is an intrinsic in C2 and a
+     * Java loop elsewhere, and the two differ by a few ulps, which made logits depend on when C2 had compiled the
+     * kernel. Inputs below −87.3 give 1.2·10⁻³⁸ (not 0 or a subnormal), above 88 give e^88; NaN stays NaN.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(EXP_LO).min(EXP_HI);
+        FloatVector n = x.mul(LOG2E).add(ROUND).sub(ROUND); // round to nearest
+        FloatVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+        FloatVector p = r.mul(P0).add(P1).mul(r).add(P2).mul(r).add(P3).mul(r).add(P4).mul(r).add(P5);
+        FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return y.mul(bits.reinterpretAsFloats());
+    }
+
+    /** The same computation as {@link #exp(FloatVector)} for one float (for tails), bit for bit. */
+    static float exp(float x) {
+        x = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float n = x * LOG2E + ROUND - ROUND;
+        float r = x - n * LN2_HI - n * LN2_LO;
+        float p = ((((r * P0 + P1) * r + P2) * r + P3) * r + P4) * r + P5;
+        float y = p * (r * r) + r + 1f;
+        return y * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
     /** In place: x[off..off+n) = exp(x − max) / Σ exp(x − max). */
     public static void softmax(float[] x, int off, int n) {
         if (n <= 0) return;
@@ -91,13 +125,13 @@ public final class VectorOps {
         FloatVector acc = FloatVector.zero(F);
         i = 0;
         for (; i <= n - L; i += L) {
-            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(vmax).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(F, x, off + i).sub(vmax));
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
         float sum = VectorKernels.sum(acc);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
+            float e = exp(x[off + i] - max);
             x[off + i] = e;
             sum += e;
         }
@@ -113,12 +147,12 @@ public final class VectorOps {
         int i = 0;
         for (; i <= n - L; i += L) {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
-            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
+            v.div(exp(v.neg()).add(1f)).intoArray(x, off + i);
         }
         if (i < n) {
             VectorMask<Float> m = F.indexInRange(i, n);
             FloatVector v = FloatVector.fromArray(F, x, off + i, m);
-            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i, m);
+            v.div(exp(v.neg()).add(1f)).intoArray(x, off + i, m);
         }
     }
 
@@ -127,12 +161,12 @@ public final class VectorOps {
         int i = 0;
         for (; i <= n - L; i += L) {
             FloatVector v = FloatVector.fromArray(F, gate, i);
-            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+            v.div(exp(v.neg()).add(1f)).mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
         }
         if (i < n) {
             VectorMask<Float> m = F.indexInRange(i, n);
             FloatVector v = FloatVector.fromArray(F, gate, i, m);
-            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, up, i, m)).intoArray(gate, i, m);
+            v.div(exp(v.neg()).add(1f)).mul(FloatVector.fromArray(F, up, i, m)).intoArray(gate, i, m);
         }
     }
 
@@ -142,13 +176,13 @@ public final class VectorOps {
         for (; i <= n - L; i += L) {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
             FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI);
-            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, off + i);
+            v.div(exp(inner.mul(-2f)).add(1f)).intoArray(x, off + i); // 0.5·(1 + tanh(t)) = 1/(1 + e^(−2t))
         }
         if (i < n) {
             VectorMask<Float> m = F.indexInRange(i, n);
             FloatVector v = FloatVector.fromArray(F, x, off + i, m);
             FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI);
-            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, off + i, m);
+            v.div(exp(inner.mul(-2f)).add(1f)).intoArray(x, off + i, m);
         }
     }
 }

@@ -120,8 +120,8 @@ class ConvertRoundTripTest {
         int[] ids = Logits.sequence(s);
         try (Model a = org.taylormlp.runtime.Models.load(g1); Model h = org.taylormlp.runtime.Models.load(hf); Model b = org.taylormlp.runtime.Models.load(g2)) {
             float[] la = Logits.all(a, ids);
-            assertThat(Logits.maxAbsDiff(la, Logits.all(h, ids))).isLessThanOrEqualTo(1e-5);
-            assertThat(Logits.maxAbsDiff(la, Logits.all(b, ids))).isLessThanOrEqualTo(1e-5);
+            assertThat(Logits.maxAbsDiff(la, Logits.all(h, ids))).isZero();
+            assertThat(Logits.maxAbsDiff(la, Logits.all(b, ids))).isZero();
             // GGUF → HF → GGUF restores the very same tensors (permutation and its inverse are exact)
             for (String t : a.tensors().keySet()) {
                 assertThat(b.require(t).toFloats()).as(t).containsExactly(a.require(t).toFloats());

@@ -18,17 +18,9 @@ final class Logits {
         return out;
     }
 
-    /**
-     * JIT warm-up before a comparison: the Vector API's transcendental functions (exp in softmax and SiLU) give
-     * results a few ulps apart in the interpreter and in C2-compiled code, so two models compared bit for bit
-     * must both run compiled kernels.
-     */
-    static final long WARMUP_MILLIS = 1500;
-
     /** logits of every position ({@code n × vocab}), the prompt processed in one batch. */
     static float[] all(Model m, int[] ids) {
         Transformer t = new Transformer(m, KernelsProvider.create(1), 64, 32, null);
-        t.warmUp(WARMUP_MILLIS);
         float[] out = new float[ids.length * m.config().vocabSize()];
         t.forward(ids, 0, ids.length, 0, out);
         return out;
@@ -37,7 +29,6 @@ final class Logits {
     /** logits of every position, one token at a time. */
     static float[] stepwise(Model m, int[] ids) {
         Transformer t = new Transformer(m, KernelsProvider.create(1), 64, 32, null);
-        t.warmUp(WARMUP_MILLIS);
         int v = m.config().vocabSize();
         float[] out = new float[ids.length * v];
         for (int i = 0; i < ids.length; i++) System.arraycopy(t.forward(ids[i], i), 0, out, i * v, v);
