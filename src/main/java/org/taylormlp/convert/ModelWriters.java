@@ -391,12 +391,7 @@ public final class ModelWriters {
         AtomicFiles.write(p, ch -> AtomicFiles.writeFully(ch, ByteBuffer.wrap(b)));
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
-        }
-    }
+    private static void deleteTree(Path p) throws IOException { org.taylormlp.Digests.deleteTree(p); }
 
     // ------------------------------------------------------------------------------------------ tensors
 

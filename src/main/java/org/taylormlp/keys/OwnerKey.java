@@ -185,11 +185,7 @@ public final class OwnerKey {
 
     /** The key ID of a public key: hex SHA-256 of its X.509 DER encoding (what releases record as owner_key_id). */
     public static String keyId(PublicKey key) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(key.getEncoded()));
-        } catch (GeneralSecurityException e) {
-            throw new TaylorMlpException("SHA-256 unavailable: " + e.getMessage(), e);
-        }
+        return org.taylormlp.Digests.sha256Hex(key.getEncoded());
     }
 
     /** This key's ID ({@link #keyId(PublicKey)} of its public half). */

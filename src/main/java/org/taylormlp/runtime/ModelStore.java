@@ -12,9 +12,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
@@ -156,22 +154,13 @@ public final class ModelStore {
     }
 
     static void check(Path f, String sha256) throws IOException {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            try (InputStream in = Files.newInputStream(f)) {
-                byte[] buf = new byte[1 << 20];
-                for (int r; (r = in.read(buf)) > 0; ) md.update(buf, 0, r);
-            }
-            String got = HexFormat.of().formatHex(md.digest());
-            if (!got.equals(sha256)) throw new TaylorMlpException(f.getFileName() + ": SHA-256 " + got + " != expected " + sha256);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        String got = org.taylormlp.Digests.sha256Hex(f);
+        if (!got.equals(sha256)) throw new TaylorMlpException(f.getFileName() + ": SHA-256 " + got + " != expected " + sha256);
     }
 
     private static void deleteTree(Path p) {
-        try (var s = Files.walk(p)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        try {
+            org.taylormlp.Digests.deleteTree(p);
         } catch (IOException ignored) {
             // temporary files only
         }

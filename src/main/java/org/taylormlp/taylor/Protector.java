@@ -14,16 +14,10 @@ import org.taylormlp.tensor.DType;
 import org.taylormlp.tensor.Tensor;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.ArrayList;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
-import java.util.stream.Stream;
 
 /**
  * Writes a release: the source model with every protected MLP neuron replaced by Taylor coefficients.
@@ -251,23 +245,8 @@ public final class Protector {
     /** SHA-256 of the source file, or of a folder's files in name order. */
     static String sha256(Path source) {
         try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            List<Path> files = new ArrayList<>();
-            if (Files.isDirectory(source)) {
-                try (Stream<Path> s = Files.list(source)) {
-                    s.filter(Files::isRegularFile).sorted().forEach(files::add);
-                }
-            } else {
-                files.add(source);
-            }
-            byte[] buf = new byte[1 << 20];
-            for (Path f : files) {
-                try (InputStream in = Files.newInputStream(f)) {
-                    for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-                }
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+            return org.taylormlp.Digests.sha256Hex(source);
+        } catch (IOException e) {
             throw new TaylorMlpException("cannot hash " + source + ": " + e.getMessage(), e);
         }
     }

@@ -16,7 +16,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -394,13 +393,7 @@ public final class ReleaseIntegrity {
         out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array());
     }
 
-    static byte[] sha256(byte[] b) { return newSha256().digest(b); }
+    static byte[] sha256(byte[] b) { return org.taylormlp.Digests.sha256(b); }
 
-    private static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    private static MessageDigest newSha256() { return org.taylormlp.Digests.sha256(); }
 }

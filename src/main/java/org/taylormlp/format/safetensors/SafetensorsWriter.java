@@ -16,7 +16,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -206,13 +205,7 @@ public final class SafetensorsWriter {
         });
     }
 
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    private static MessageDigest sha256() { return org.taylormlp.Digests.sha256(); }
 
     private static List<SafetensorsFile.TableEntry> table(List<Map.Entry<String, Entry>> entries) {
         List<SafetensorsFile.TableEntry> out = new ArrayList<>(entries.size());
