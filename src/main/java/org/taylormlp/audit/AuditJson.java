@@ -64,7 +64,7 @@ public final class AuditJson {
         try {
             return JSON.writeValueAsString(tree) + "\n";
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
+            throw new org.taylormlp.TaylorMlpException("cannot write report.json: " + e.getMessage(), e);
         }
     }
 
