@@ -1,7 +1,5 @@
 package org.taylormlp.audit;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 /**
  * One attack on a release. Attacks run in order on a shared {@link AuditContext}: each may read what earlier ones
  * left there (the zero-query recovery's weights, the recovered checkpoint) and adds its own section of the report.
@@ -15,6 +13,6 @@ public interface Attack {
     /** Human title for report.md. */
     String title();
 
-    /** Runs the attack and writes its results into {@code json}; returns its report.md section (markdown). */
-    String run(AuditContext ctx, ObjectNode json);
+    /** Runs the attack and returns its figures ({@link AuditJson} and {@link AuditMarkdown} format them). */
+    AuditReport.AttackResult run(AuditContext ctx);
 }

@@ -1,7 +1,5 @@
 package org.taylormlp.audit;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.Version;
@@ -19,8 +17,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 
 /**
  * Runs the known attacks on a release and writes {@code report.json} and {@code report.md}. The release alone is
@@ -29,30 +25,43 @@ import java.util.Map;
 public final class Audit {
     private Audit() {}
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     /** Top-level keys of report.json that scripts may rely on. */
     public static final List<String> STABLE_KEYS = List.of("recovered_relative_error", "fraction_neurons_recovered",
             "fraction_params_in_clear", "regression_tokens_needed", "recovered_greedy_identical", "recovered_speedup",
             "recovered_model");
 
-    /** @param headline the figures of {@link #STABLE_KEYS}, typed */
-    public record Result(Path reportJson, Path reportMd, ObjectNode json, Headline headline) {}
+    /**
+     * @param json     report.json's tree (callers may add a section and rewrite the file)
+     * @param headline the figures of {@link #STABLE_KEYS}, typed
+     * @param report   every figure of the audit, typed
+     */
+    public record Result(Path reportJson, Path reportMd, ObjectNode json, Headline headline, AuditReport report) {}
 
     /** What an attacker gets from the release (report.json's {@link #STABLE_KEYS}); null where this run did not measure it. */
     public record Headline(Double recoveredRelativeError, Double fractionNeuronsRecovered, Double fractionParamsInClear,
                            Integer regressionTokensNeeded, Boolean recoveredGreedyIdentical, Double recoveredSpeedup,
                            String recoveredModel) {
-        static Headline of(Map<String, Object> s) {
-            return new Headline(number(s, "recovered_relative_error"), number(s, "fraction_neurons_recovered"),
-                    number(s, "fraction_params_in_clear"),
-                    s.get("regression_tokens_needed") instanceof Number n ? n.intValue() : null,
-                    s.get("recovered_greedy_identical") instanceof Boolean b ? b : null, number(s, "recovered_speedup"),
-                    s.get("recovered_model") instanceof String m ? m : null);
-        }
-
-        private static Double number(Map<String, Object> s, String key) {
-            return s.get(key) instanceof Number n ? n.doubleValue() : null;
+        /** @param recoveredModel the checkpoint the speed-up attack wrote (even if it failed afterwards), or null */
+        static Headline of(List<AuditReport.Section> sections, ReleaseReader.Info info, Path recoveredModel) {
+            Double rel = null, fraction = null, speedup = null;
+            Integer tokens = null;
+            Boolean greedy = null;
+            for (AuditReport.Section s : sections) {
+                switch (s.result()) {
+                    case AuditReport.ZeroQuery z -> {
+                        if (z.scored()) rel = z.relativeError();
+                        fraction = z.fractionNeuronsRecovered();
+                    }
+                    case AuditReport.Regression g -> tokens = g.tokensNeeded();
+                    case AuditReport.Speedup p -> {
+                        if (p.hasOriginal()) greedy = p.greedyAllIdentical();
+                        speedup = p.speedup();
+                    }
+                    case null, default -> { }
+                }
+            }
+            return new Headline(rel, fraction, info.fractionParamsInClear(), tokens, greedy, speedup,
+                    recoveredModel == null ? null : recoveredModel.toString());
         }
     }
 
@@ -99,77 +108,36 @@ public final class Audit {
                 }
                 if (TextData.tokenCount(text) < 16) throw new TaylorMlpException("the public text gave fewer than 16 tokens");
                 AuditContext ctx = new AuditContext(release, rel, orig, threads, outDir, opt, text, source);
-                ObjectNode root = JSON.createObjectNode();
-                ObjectNode sections = JSON.createObjectNode();
-                StringBuilder md = new StringBuilder();
+                List<AuditReport.Section> sections = new ArrayList<>();
                 for (Attack a : attacks(opt)) {
                     if (log != null) log.printf("audit: %s ...%n", a.title());
                     long ta = System.nanoTime();
-                    ObjectNode sj = sections.putObject(a.id());
-                    String section;
+                    AuditReport.AttackResult result = null;
+                    String error = null;
                     try {
-                        section = a.run(ctx, sj);
+                        result = a.run(ctx);
                     } catch (ModelFormatException e) {
                         throw e;
                     } catch (TaylorMlpException e) {
                         if (a instanceof ZeroQueryAttack) throw e;
-                        sj.put("error", e.getMessage());
-                        section = "**Failed:** " + e.getMessage() + "\n";
+                        error = e.getMessage();
                     }
-                    double sec = (System.nanoTime() - ta) / 1e9;
-                    sj.put("wall_seconds", sec);
-                    md.append("## ").append(a.title()).append(String.format(Locale.ROOT, " (%.1f s)%n%n", sec)).append(section).append('\n');
+                    sections.add(new AuditReport.Section(a.id(), a.title(), result, error, (System.nanoTime() - ta) / 1e9));
                 }
-                ctx.summary.put("fraction_params_in_clear", info.fractionParamsInClear());
-                for (String k : STABLE_KEYS) {
-                    Object v = ctx.summary.get(k);
-                    if (v != null) root.set(k, JSON.valueToTree(v));
-                    else if (!k.equals("recovered_relative_error") && !k.equals("recovered_greedy_identical")) root.putNull(k);
-                }
-                ObjectNode rj = root.putObject("release");
-                rj.put("path", release.toString());
-                rj.put("format_version", info.formatVersion());
-                rj.put("tool_version", info.toolVersion());
-                rj.put("order", info.order());
-                rj.put("activation", info.activation().name());
-                rj.put("gated", info.gated());
-                rj.put("selection", info.selection());
-                rj.put("z0_published", info.z0Published());
-                rj.put("fraction_mlp_params_in_clear", info.fractionMlpParamsInClear());
-                rj.put("theta_roundoff", ctx.thetaRoundoff());
-                rj.set("protected_per_layer", JSON.valueToTree(info.protectedPerLayer()));
-                root.put("original", original == null ? null : original.toString());
-                root.put("text_source", source);
-                root.put("text_tokens", TextData.tokenCount(text));
-                root.put("threads", threads);
-                root.put("tool_version", "taylormlp " + Version.VERSION);
-                root.put("date", Instant.now().toString());
-                root.put("total_seconds", (System.nanoTime() - t0) / 1e9);
-                root.set("attacks", sections);
+                AuditReport report = new AuditReport(release, info, ctx.thetaRoundoff(), original, source, TextData.tokenCount(text),
+                        threads, "taylormlp " + Version.VERSION, Instant.now().toString(), (System.nanoTime() - t0) / 1e9,
+                        Headline.of(sections, info, ctx.recoveredModel), List.copyOf(sections));
+                ObjectNode root = AuditJson.tree(report);
                 Path pj = outDir.resolve("report.json"), pm = outDir.resolve("report.md");
                 try {
-                    org.taylormlp.format.AtomicFiles.writeString(pj, JSON.writeValueAsString(root) + "\n");
-                    org.taylormlp.format.AtomicFiles.writeString(pm, header(root, ctx) + md);
+                    org.taylormlp.format.AtomicFiles.writeString(pj, AuditJson.write(root));
+                    org.taylormlp.format.AtomicFiles.writeString(pm, AuditMarkdown.write(report));
                 } catch (IOException e) {
                     throw new TaylorMlpException("cannot write the report to " + outDir + ": " + e.getMessage(), e);
                 }
-                return new Result(pj, pm, root, Headline.of(ctx.summary));
+                return new Result(pj, pm, root, report.headline(), report);
             }
         }
-    }
-
-    private static String header(ObjectNode root, AuditContext ctx) {
-        StringBuilder sb = new StringBuilder();
-        sb.append("# TaylorMLP release audit\n\n");
-        sb.append("Release: `").append(ctx.releasePath).append("`");
-        sb.append(ctx.original() != null ? "; original (used only to score): `" + root.path("original").asText() + "`" : "; no original given (self-checks only)");
-        sb.append("\n\nPublic text: ").append(ctx.textSource).append(String.format(Locale.ROOT, ", %d tokens.%n%n", root.path("text_tokens").asLong()));
-        sb.append("**What an attacker gets from this release:**\n\n| key | value |\n|---|---|\n");
-        for (String k : STABLE_KEYS) {
-            if (root.has(k)) sb.append("| `").append(k).append("` | ").append(root.get(k).isNull() ? "n/a" : root.get(k).asText()).append(" |\n");
-        }
-        sb.append('\n');
-        return sb.toString();
     }
 
     /** Token sequences the release samples itself (no external data needed). */
@@ -191,6 +159,4 @@ public final class Audit {
         }
         return out;
     }
-
-    static Map<String, Object> summaryOf(AuditContext ctx) { return ctx.summary; }
 }

@@ -8,9 +8,7 @@ import org.taylormlp.tensor.DType;
 import org.taylormlp.taylor.ReleaseFormat;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What the attacks share: the release (opened as a runnable engine), public text, the output folder, and what
@@ -33,8 +31,6 @@ public final class AuditContext {
     int[][] matching;
     /** Set by the speed-up attack. */
     Path recoveredModel;
-    /** Stable top-level keys of report.json. */
-    final Map<String, Object> summary = new LinkedHashMap<>();
 
     AuditContext(Path releasePath, Engine release, Engine original, int threads, Path outDir, AuditOptions options,
                  List<int[]> text, String textSource) {

@@ -1,7 +1,5 @@
 package org.taylormlp.audit;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.taylormlp.runtime.Progress;
 import org.taylormlp.runtime.TextData;
 import org.taylormlp.eval.Fidelity;
@@ -17,7 +15,6 @@ import org.taylormlp.tensor.Kernels;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.function.IntFunction;
 import java.util.stream.IntStream;
@@ -39,7 +36,7 @@ final class LearningAttack implements Attack {
     public String title() { return "Attack 4: learning-based imitation (the paper's attacker, small scale)"; }
 
     @Override
-    public String run(AuditContext ctx, ObjectNode json) {
+    public AuditReport.Learning run(AuditContext ctx) {
         long t0 = System.nanoTime();
         ModelConfig c = ctx.config();
         ReleaseReader.Info info = ctx.info();
@@ -67,13 +64,7 @@ final class LearningAttack implements Attack {
         String refName = ctx.original() != null ? "original" : "release";
         Fidelity.TeacherForced baseline = ctx.original() != null
                 ? Fidelity.teacherForced(reference, ctx.release.transformer(), eval, null) : null;
-        ArrayNode budgets = json.putArray("budgets");
-        StringBuilder md = new StringBuilder();
-        md.append(String.format(Locale.ROOT, "Pool: %d tokens of %s%s; held-out: %d tokens. Per layer: a fresh %s MLP with as many "
-                        + "neurons as the layer protects, %d Adam steps of %d samples. Fidelity = teacher-forced agreement of the "
-                        + "top-1 token with the %s.%n%n", train[0].tokens(), ctx.textSource, overlap ? " (text too short: held-out overlaps)" : "",
-                held[0].tokens(), c.gatedMlp() ? "gated" : "plain", opt.learnSteps(), opt.learnBatch(), refName));
-        md.append("| budget | tokens | agreement | KL mean | perplexity (student / reference) | held-out rel. MSE (mean over layers) |\n|---|---|---|---|---|---|\n");
+        List<AuditReport.Budget> budgets = new ArrayList<>();
         // the slowest attack: a bar (budgets x layers trained) where Progress draws bars (a terminal)
         try (Progress bar = Progress.start("audit: learning attack", (long) opt.learnBudgets().length * c.nLayers())) {
         for (double frac : opt.learnBudgets()) {
@@ -94,39 +85,15 @@ final class LearningAttack implements Attack {
             });
             Transformer st = studentTransformer(ctx.releaseModel(), ctx.release.kernels(), maxCtx, students, rls);
             Fidelity.TeacherForced tf = Fidelity.teacherForced(reference, st, eval, null);
-            ObjectNode bj = budgets.addObject();
-            bj.put("fraction", frac);
-            bj.put("tokens", n);
-            SpeedupAttack.putTf(bj.putObject("teacher_forced_vs_" + refName), tf);
-            ArrayNode le = bj.putArray("held_out_relative_mse");
-            double mean = 0;
-            int cnt = 0;
+            List<AuditReport.LayerMse> mse = new ArrayList<>();
             for (int l = 0; l < c.nLayers(); l++) {
-                if (students[l] == null) continue;
-                ObjectNode o = le.addObject();
-                o.put("layer", l);
-                o.put("value", heldErr[l]);
-                mean += heldErr[l];
-                cnt++;
+                if (students[l] != null) mse.add(new AuditReport.LayerMse(l, heldErr[l]));
             }
-            mean = cnt == 0 ? 0 : mean / cnt;
-            bj.put("mean_held_out_relative_mse", mean);
-            md.append(String.format(Locale.ROOT, "| %.0f %% | %d | %.4f | %.3g | %.3f / %.3f | %.3g |%n", 100 * frac, n, tf.agreement(), tf.klMean(),
-                    tf.perplexityRelease(), tf.perplexityOriginal(), mean));
+            budgets.add(new AuditReport.Budget(frac, n, tf, List.copyOf(mse)));
         }
         }
-        if (baseline != null) {
-            SpeedupAttack.putTf(json.putObject("release_vs_original"), baseline);
-            md.append(String.format(Locale.ROOT, "%nFor comparison, the release itself: agreement %.4f, KL %.3g; the zero-query recovery "
-                    + "is exact (attack 3).%n", baseline.agreement(), baseline.klMean()));
-        }
-        json.put("pool_tokens", train[0].tokens());
-        json.put("held_out_tokens", held[0].tokens());
-        json.put("held_out_overlaps_pool", overlap);
-        json.put("steps", opt.learnSteps());
-        json.put("batch", opt.learnBatch());
-        json.put("seconds", (System.nanoTime() - t0) / 1e9);
-        return md.toString();
+        return new AuditReport.Learning(ctx.textSource, refName, c.gatedMlp(), train[0].tokens(), held[0].tokens(), overlap,
+                opt.learnSteps(), opt.learnBatch(), (System.nanoTime() - t0) / 1e9, List.copyOf(budgets), baseline);
     }
 
     private static Transformer studentTransformer(Model release, Kernels k, int maxCtx, Student[] students, ReleaseLayer[] rls) {

@@ -1,14 +1,14 @@
 package org.taylormlp.audit;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.taylormlp.TaylorMlpException;
 import org.taylormlp.model.ModelConfig;
 import org.taylormlp.nn.Ops;
 import org.taylormlp.taylor.ActivationSeries;
 import org.taylormlp.taylor.ReleaseReader;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -31,7 +31,7 @@ final class RegressionAttack implements Attack {
     public String title() { return "Attack 2: regression on recorded feed-forward activations"; }
 
     @Override
-    public String run(AuditContext ctx, ObjectNode json) {
+    public AuditReport.Regression run(AuditContext ctx) {
         if (ctx.recovered == null) throw new TaylorMlpException("regression attack needs the zero-query attack's input-side solve");
         long t0 = System.nanoTime();
         ModelConfig c = ctx.config();
@@ -48,7 +48,7 @@ final class RegressionAttack implements Attack {
         boolean scored = ctx.original() != null && ctx.matching != null;
         double[] errOrig = new double[ts.length], normOrig = new double[ts.length], errZq = new double[ts.length], normZq = new double[ts.length];
         int dim = c.dim();
-        ArrayNode layersJson = json.putArray("layers");
+        List<AuditReport.RegressionLayer> layers = new ArrayList<>();
         for (int l = 0; l < c.nLayers(); l++) {
             int m = info.protectedPerLayer()[l];
             if (m == 0) continue;
@@ -72,11 +72,7 @@ final class RegressionAttack implements Attack {
             java.util.stream.IntStream.range(0, T).parallel().forEach(t -> features(c, rl, coef, tr, t, h, ys, m));
             double[] g = new double[m * m], b = new double[m * dim];
             Scoring.OriginalLayer o = scored ? Scoring.OriginalLayer.read(ctx.original().model(), l) : null;
-            ArrayNode sweep = null;
-            ObjectNode lj = layersJson.addObject();
-            lj.put("layer", l);
-            lj.put("protected", m);
-            sweep = lj.putArray("sweep");
+            List<AuditReport.LayerSweepPoint> sweep = new ArrayList<>();
             int from = 0;
             for (int k = 0; k < ts.length; k++) {
                 int to = Math.min(ts[k], T);
@@ -87,10 +83,8 @@ final class RegressionAttack implements Attack {
                 Linalg.symmetrize(gs, m);
                 double[] ridge = new double[1];
                 double[] x = Linalg.solveSpd(gs, b, m, dim, 1e-13, ridge);
-                ObjectNode sj = sweep.addObject();
-                sj.put("tokens", to);
                 if (x == null) {
-                    sj.put("error", "normal equations not solvable");
+                    sweep.add(new AuditReport.LayerSweepPoint(to, "normal equations not solvable", Double.NaN, Double.NaN, Double.NaN));
                     errZq[k] = Double.NaN;
                     continue;
                 }
@@ -112,44 +106,21 @@ final class RegressionAttack implements Attack {
                 normZq[k] += nz;
                 errOrig[k] += eo;
                 normOrig[k] += no;
-                sj.put("relative_error_vs_zero_query", Math.sqrt(ez / nz));
-                if (scored) sj.put("relative_error_vs_original", Math.sqrt(eo / no));
-                sj.put("ridge", ridge[0]);
+                sweep.add(new AuditReport.LayerSweepPoint(to, null, Math.sqrt(ez / nz), scored ? Math.sqrt(eo / no) : Double.NaN, ridge[0]));
             }
+            layers.add(new AuditReport.RegressionLayer(l, m, List.copyOf(sweep)));
         }
-        ArrayNode sweepJson = json.putArray("sweep");
+        List<AuditReport.SweepPoint> sweep = new ArrayList<>();
         Integer needed = null;
-        StringBuilder md = new StringBuilder();
-        md.append("| T (tokens) | rel. error vs zero-query recovery |").append(scored ? " rel. error vs original |" : "").append('\n');
-        md.append("|---|---|").append(scored ? "---|" : "").append('\n');
         for (int k = 0; k < ts.length; k++) {
-            ObjectNode sj = sweepJson.addObject();
-            sj.put("tokens", ts[k]);
             double ez = Math.sqrt(errZq[k] / normZq[k]);
-            sj.put("relative_error_vs_zero_query", ez);
-            double score = ez;
-            if (scored) {
-                double eo = Math.sqrt(errOrig[k] / normOrig[k]);
-                sj.put("relative_error_vs_original", eo);
-                score = eo;
-            }
+            double eo = scored ? Math.sqrt(errOrig[k] / normOrig[k]) : Double.NaN;
+            double score = scored ? eo : ez;
             if (needed == null && score <= TOLERANCE) needed = ts[k];
-            md.append(String.format(Locale.ROOT, "| %d | %.3g |", ts[k], ez));
-            if (scored) md.append(String.format(Locale.ROOT, " %.3g |", sj.get("relative_error_vs_original").asDouble()));
-            md.append('\n');
+            sweep.add(new AuditReport.SweepPoint(ts[k], ez, eo));
         }
-        json.put("tolerance", TOLERANCE);
-        json.put("tokens_recorded", have);
-        json.put("record_seconds", recordSeconds);
-        json.put("seconds", (System.nanoTime() - t0) / 1e9);
-        if (needed != null) json.put("tokens_needed", needed);
-        else json.putNull("tokens_needed");
-        ctx.summary.put("regression_tokens_needed", needed);
-        String head = String.format(Locale.ROOT, "Recorded %d tokens of %s in %.1f s. W_down[:, S] by least squares on the "
-                        + "recorded activations; %s%n%n", have, ctx.textSource, recordSeconds,
-                needed == null ? "no T in the sweep reached " + TOLERANCE + " relative error."
-                        : "**" + needed + " tokens** suffice for relative error <= " + TOLERANCE + " (" + (scored ? "vs the original" : "vs the zero-query recovery") + ").");
-        return head + md;
+        return new AuditReport.Regression(scored, ctx.textSource, TOLERANCE, have, recordSeconds, (System.nanoTime() - t0) / 1e9,
+                needed, List.copyOf(layers), List.copyOf(sweep));
     }
 
     /** Features h[t, j] and the protected part of the output ys[t, :] for token t. */
