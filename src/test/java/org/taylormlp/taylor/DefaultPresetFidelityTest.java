@@ -69,24 +69,24 @@ class DefaultPresetFidelityTest {
                 assertThat(tf.agreement()).isGreaterThanOrEqualTo(0.999);
                 assertThat(g.prompts()).isEqualTo(50);
                 assertThat(g.identical()).as("identical greedy continuations of 50").isGreaterThanOrEqualTo(MIN_GREEDY_IDENTICAL);
-                if (model.startsWith("stories15M")) markedReleaseKeepsTheFidelity(original, plan, rel, held, prompts, g);
+                if (model.startsWith("stories15M")) markedReleaseKeepsTheFidelity(original, plan, rel, held, prompts);
             }
         }
     }
 
     /**
      * A release fingerprinted for a recipient at the default strength (same plan) behaves as the unmarked one:
-     * teacher-forced agreement with it ≥ 99.99 % over the ≥ 20,000 held-out positions, and the same greedy
-     * continuations (so the same number identical to the original's); against the original it holds the preset's
-     * own bars above.
+     * teacher-forced agreement with it ≥ 99.99 % over the ≥ 20,000 held-out positions, and the same 50 greedy
+     * continuations. Against the original it therefore holds the preset's bars checked above: its greedy
+     * continuations are the unmarked release's (so exactly as many equal the original's), and its teacher-forced
+     * agreement with the original is within the 0.01 % that separates it from the unmarked release.
      *
      * <p>Margin: at the default strength the dense stories15M, marked against unmarked, changed 0 argmaxes in 39,111
      * held-out positions (1 at twice the strength; docs/SECURITY.md, "Choosing the strength"), i.e. well under
      * 1 in 20,000, while the 99.99 % floor allows 2 of 20,000. The 50 greedy continuations (3,200 positions) are
      * then expected to differ less than 0.1 times in all.
      */
-    private void markedReleaseKeepsTheFidelity(Engine original, Selection.Plan plan, Engine unmarked, List<int[]> held, List<int[]> prompts,
-                                               Fidelity.Greedy unmarkedGreedy) {
+    private void markedReleaseKeepsTheFidelity(Engine original, Selection.Plan plan, Engine unmarked, List<int[]> held, List<int[]> prompts) {
         Path marked = dir.resolve("marked.safetensors");
         byte[] secret = new byte[32];
         java.util.Arrays.fill(secret, (byte) 0x5a);
@@ -96,16 +96,12 @@ class DefaultPresetFidelityTest {
             var tok = original.model().tokenizer();
             Fidelity.TeacherForced vsUnmarked = Fidelity.teacherForced(unmarked.transformer(), m.transformer(), held, null);
             Fidelity.Greedy gu = Fidelity.greedy(unmarked.transformer(), m.transformer(), tok, prompts, 64);
-            Fidelity.TeacherForced vsOriginal = Fidelity.teacherForced(original.transformer(), m.transformer(), held, null);
-            Fidelity.Greedy go = Fidelity.greedy(original.transformer(), m.transformer(), tok, prompts, 64);
-            System.out.printf("marked at %.1e: vs unmarked release %.6f over %d, greedy %d/%d; vs original %.5f, greedy %d/%d%n",
-                    org.taylormlp.trace.Mark.DEFAULT_STRENGTH, vsUnmarked.agreement(), vsUnmarked.positions(), gu.identical(), gu.prompts(),
-                    vsOriginal.agreement(), go.identical(), go.prompts());
+            System.out.printf("marked at %.1e: vs unmarked release %.6f over %d, greedy %d/%d%n", org.taylormlp.trace.Mark.DEFAULT_STRENGTH,
+                    vsUnmarked.agreement(), vsUnmarked.positions(), gu.identical(), gu.prompts());
+            assertThat(vsUnmarked.positions()).isGreaterThanOrEqualTo(20000);
             assertThat(vsUnmarked.agreement()).as("marked vs unmarked release, teacher-forced").isGreaterThanOrEqualTo(0.9999);
+            assertThat(gu.prompts()).isEqualTo(50);
             assertThat(gu.identical()).as("marked vs unmarked release, identical greedy continuations").isEqualTo(gu.prompts());
-            assertThat(vsOriginal.agreement()).as("marked release vs original").isGreaterThanOrEqualTo(0.999);
-            assertThat(go.identical()).as("marked release vs original, greedy").isEqualTo(unmarkedGreedy.identical())
-                    .isGreaterThanOrEqualTo(MIN_GREEDY_IDENTICAL);
         }
     }
 }

@@ -91,7 +91,7 @@ class TraceCommandTest {
         OwnerKey.generate().write(key);
         Run comma = run("trace", model.toString(), "--original", model.toString(), "--owner-key", key.toString(), "--recipients", "a,,b");
         assertThat(comma.exit()).isNotZero();
-        assertThat(comma.err()).contains("recipient ID is empty");
+        assertThat(comma.err()).contains("recipient ID must not be empty");
         Run notAKey = run("trace", model.toString(), "--original", model.toString(), "--owner-key", model.toString(), "--recipients", "a");
         assertThat(notAKey.exit()).isNotZero();
         assertThat(notAKey.err()).doesNotContain("NullPointerException");
