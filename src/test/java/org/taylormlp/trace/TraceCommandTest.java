@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The owner's workflow through the CLI: protect --owner-key --recipient, then trace (JSON), on a tiny synthetic model. */
-@org.junit.jupiter.api.Tag("slow")
 class TraceCommandTest {
     @TempDir
     Path dir;
