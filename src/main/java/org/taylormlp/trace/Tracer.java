@@ -17,9 +17,12 @@ import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
- * Scores a suspect model against recipients' marks.
+ * Scores a suspect model against recipients' marks, with one of two statistics (reported as
+ * {@code aligned.statistic}): the grid statistic ({@link #gridCoefficients}) when every marked matrix of the suspect is
+ * stored in a rounding type whose rounding the owner can reproduce, otherwise the residual statistic below. Both have
+ * the form z_k = Σ d_i·s_ki / √(Σ d_i²) with d computed from the suspect and the original only.
  *
- * <p>After {@link Alignment}, every element i of every marked matrix gives a residual r_i = suspect_i − original_i
+ * <p>Residual statistic: after {@link Alignment}, every element i of every marked matrix gives a residual r_i = suspect_i − original_i
  * and c_i = r_i·|original_i| (the mark a recipient k would have left is strength·|original_i|·s_ki). Rows are
  * weighted by their signal-to-noise ratio, which depends on the weights only: row ρ gets
  * w_ρ = Σ original_i² / ‖c_ρ‖ (capped at 10× the tensor's median), and d_i = c_i·w_ρ/‖c_ρ‖. For recipient k,
