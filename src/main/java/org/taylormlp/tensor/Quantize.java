@@ -81,7 +81,7 @@ public final class Quantize {
     }
 
     /** C's {@code roundf}: nearest integer, halves away from zero (exact for every float). */
-    public static float roundf(float x) {
+    static float roundf(float x) {
         double a = Math.abs((double) x);
         double f = Math.floor(a);
         double r = a - f >= 0.5 ? f + 1 : f;

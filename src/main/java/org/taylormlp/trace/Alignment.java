@@ -125,16 +125,7 @@ final class Alignment {
      */
     float[] originalInSuspectBasis(Layer layer, String suffix) {
         if (!layer.diagonal()) return null;
-        int d = c.dim(), hd = c.headDim(), nh = c.nHeads(), hidden = c.hiddenDim();
-        float[] o = layer.original().get(suffix);
-        o = switch (suffix) {
-            case TensorNames.ATTN_Q -> permuteRows(o, inverse(layer.qp()), hd * d);
-            case TensorNames.ATTN_K, TensorNames.ATTN_V -> permuteRows(o, inverse(layer.kp()), hd * d);
-            case TensorNames.ATTN_OUT -> permuteCols(o, d, nh * hd, inverse(layer.qp()), hd);
-            case TensorNames.FFN_GATE, TensorNames.FFN_UP -> permuteRows(o, inverse(layer.np()), d);
-            case TensorNames.FFN_DOWN -> permuteCols(o, d, hidden, inverse(layer.np()), 1);
-            default -> o.clone();
-        };
+        float[] o = permuted(suffix, layer.original().get(suffix), inverse(layer.qp()), inverse(layer.kp()), inverse(layer.np()));
         float[] sc = layer.inputScale().get(suffix);
         if (sc == null) return o;
         int cols = sc.length;
@@ -152,19 +143,27 @@ final class Alignment {
      * column's norm-weight ratio (a negative ratio mirrors the direction a mark moved the weight).
      */
     float[] suspectToOriginalBasis(Layer layer, String suffix, float[] v) {
-        int d = c.dim(), hd = c.headDim(), nh = c.nHeads(), hidden = c.hiddenDim();
         float[] sc = layer.inputScale().get(suffix);
         if (sc != null) {
             v = v.clone();
             for (int i = 0; i < v.length; i++) if (sc[i % sc.length] < 0) v[i] = -v[i];
         }
+        return permuted(suffix, v, layer.qp(), layer.kp(), layer.np());
+    }
+
+    /**
+     * A new array: marked matrix {@code v} (by suffix) with the query-head (qp), key/value-head (kp) and neuron (np)
+     * permutations applied, block j moved to p[j]: the rows of W_q / W_k, W_v / gate, up, the columns of W_o / down.
+     */
+    private float[] permuted(String suffix, float[] v, int[] qp, int[] kp, int[] np) {
+        int d = c.dim(), hd = c.headDim(), nh = c.nHeads(), hidden = c.hiddenDim();
         return switch (suffix) {
-            case TensorNames.ATTN_Q -> permuteRows(v, layer.qp(), hd * d);
-            case TensorNames.ATTN_K, TensorNames.ATTN_V -> permuteRows(v, layer.kp(), hd * d);
-            case TensorNames.ATTN_OUT -> permuteCols(v, d, nh * hd, layer.qp(), hd);
-            case TensorNames.FFN_GATE, TensorNames.FFN_UP -> permuteRows(v, layer.np(), d);
-            case TensorNames.FFN_DOWN -> permuteCols(v, d, hidden, layer.np(), 1);
-            default -> v;
+            case TensorNames.ATTN_Q -> permuteRows(v, qp, hd * d);
+            case TensorNames.ATTN_K, TensorNames.ATTN_V -> permuteRows(v, kp, hd * d);
+            case TensorNames.ATTN_OUT -> permuteCols(v, d, nh * hd, qp, hd);
+            case TensorNames.FFN_GATE, TensorNames.FFN_UP -> permuteRows(v, np, d);
+            case TensorNames.FFN_DOWN -> permuteCols(v, d, hidden, np, 1);
+            default -> throw new IllegalArgumentException("not a marked matrix: " + suffix);
         };
     }
 
@@ -208,21 +207,12 @@ final class Alignment {
         }
         for (String suffix : List.of(TensorNames.ATTN_OUT, TensorNames.FFN_DOWN)) outputSide(a.get(suffix), shapes.get(suffix)[1]);
 
-        // attention heads
+        // attention heads (matched by W_q / W_k blocks) and MLP neurons (by gate or fc1 rows), then undone
         int[] qp = match(a.get(TensorNames.ATTN_Q), o.get(TensorNames.ATTN_Q), nh, hd * d, true);
         int[] kp = match(a.get(TensorNames.ATTN_K), o.get(TensorNames.ATTN_K), nkv, hd * d, true);
-        a.put(TensorNames.ATTN_Q, permuteRows(a.get(TensorNames.ATTN_Q), qp, hd * d));
-        a.put(TensorNames.ATTN_K, permuteRows(a.get(TensorNames.ATTN_K), kp, hd * d));
-        a.put(TensorNames.ATTN_V, permuteRows(a.get(TensorNames.ATTN_V), kp, hd * d));
-        a.put(TensorNames.ATTN_OUT, permuteCols(a.get(TensorNames.ATTN_OUT), d, nh * hd, qp, hd));
-
-        // MLP neurons
         String in = c.gatedMlp() ? TensorNames.FFN_GATE : TensorNames.FFN_UP;
         int[] np = matchNeurons(a.get(in), o.get(in), hidden, d);
-        for (String suffix : List.of(TensorNames.FFN_GATE, TensorNames.FFN_UP)) {
-            if (a.containsKey(suffix)) a.put(suffix, permuteRows(a.get(suffix), np, d));
-        }
-        a.put(TensorNames.FFN_DOWN, permuteCols(a.get(TensorNames.FFN_DOWN), d, hidden, np, 1));
+        a.replaceAll((suffix, w) -> permuted(suffix, w, qp, kp, np));
         if (c.gatedMlp()) rescale(a.get(TensorNames.FFN_UP), o.get(TensorNames.FFN_UP), a.get(TensorNames.FFN_DOWN),
                 o.get(TensorNames.FFN_DOWN), hidden, d);
         boolean diagonal = rotation == null && rescaledNeurons == rescaledBefore;

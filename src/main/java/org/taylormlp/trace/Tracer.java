@@ -81,13 +81,14 @@ public final class Tracer {
                 add(num[0], marks, name, d);
                 if (!grid) continue;
                 float[] os = al.originalInSuspectBasis(layer, suffix);
-                long f = os == null ? -1 : gridCoefficients(os, suspect.require(name), d);
+                Tensor ts = suspect.require(name);
+                long f = os == null ? -1 : gridCoefficients(os, ts, d);
                 if (f < 0) {
                     grid = false;
                     continue;
                 }
                 d = al.suspectToOriginalBasis(layer, suffix, d);
-                gridTypes.add(suspect.require(name).dtype().toString());
+                gridTypes.add(ts.dtype().toString());
                 flips += f;
                 norm2[1] += f;
                 add(num[1], marks, name, d);
@@ -141,60 +142,43 @@ public final class Tracer {
     static long gridCoefficients(float[] o, Tensor ts, float[] d) {
         DType t = ts.dtype();
         if (t != DType.F16 && t != DType.BF16 && t != DType.Q8_0 && t != DType.Q4_0) return -1;
-        if (ts.size() != o.length) return -1;
-        MemorySegment m = ts.data();
+        if (ts.size() != o.length || (t.quantized() && ts.cols() % t.blockSize() != 0)) return -1;
+        // the unmarked original rounded by the same rules (Quantize is bit-identical to ggml's reference quantizers)
+        MemorySegment ref = Quantize.quantize(Tensor.ofFloats("unmarked", o, ts.shape()), t).data(), m = ts.data();
         long steps = 0, far = 0;
         int n = o.length;
-        switch (t) {
-            case F16, BF16 -> {
-                for (int i = 0; i < n; i++) {
-                    short raw = m.get(Tensor.I16_LE, 2L * i);
-                    short r0 = t == DType.F16 ? Float.floatToFloat16(o[i]) : Quantize.fp32ToBf16(o[i]);
-                    int dq = (raw & 0xffff) - (r0 & 0xffff); // adjacent codes of one sign differ by 1
-                    if (o[i] < 0 || (o[i] == 0 && raw < 0)) dq = -dq;
-                    d[i] = Math.abs(dq) == 1 ? dq : 0;
-                    if (dq != 0 && Math.abs(dq) != 1) far++;
-                    if (d[i] != 0) steps++;
-                }
+        for (int i = 0; i < n; i++) {
+            int dq = level(m, t, i) - level(ref, t, i);
+            // levels grow with the value, except for negative 16-bit floats (sign-magnitude codes) and in Q4_0 blocks
+            // with a negative scale (the block's largest weight is positive)
+            boolean mirrored = switch (t) {
+                case F16, BF16 -> o[i] < 0;
+                case Q4_0 -> Float.float16ToFloat(ref.get(Tensor.I16_LE, (long) (i / 32) * 18)) < 0;
+                default -> false;
+            };
+            if (mirrored) dq = -dq;
+            if (Math.abs(dq) == 1) {
+                d[i] = dq;
+                steps++;
+            } else {
+                d[i] = 0;
+                if (dq != 0) far++;
             }
-            case Q8_0, Q4_0 -> {
-                if (n % 32 != 0) return -1;
-                boolean q4 = t == DType.Q4_0;
-                int bb = q4 ? 18 : 34;
-                for (int b = 0; b < n / 32; b++) {
-                    int base = b * 32;
-                    long off = (long) b * bb;
-                    float amax = 0f, max = 0f;
-                    for (int j = 0; j < 32; j++) {
-                        float v = o[base + j];
-                        if (q4 ? amax < Math.abs(v) : !(amax > Math.abs(v))) {
-                            amax = Math.abs(v);
-                            max = v;
-                        }
-                    }
-                    float d0 = q4 ? max / -8f : amax / 127f;
-                    float id = d0 != 0f ? 1f / d0 : 0f;
-                    for (int j = 0; j < 32; j++) {
-                        int q, q0;
-                        if (q4) {
-                            int by = m.get(ValueLayout.JAVA_BYTE, off + 2 + (j & 15)) & 0xff;
-                            q = j < 16 ? (by & 0x0f) : (by >>> 4);
-                            q0 = Math.min(15, (byte) (int) (o[base + j] * id + 8.5f)) & 0xff;
-                        } else {
-                            q = m.get(ValueLayout.JAVA_BYTE, off + 2 + j);
-                            q0 = (int) Quantize.roundf(o[base + j] * id);
-                        }
-                        int dq = q - q0;
-                        if (q4 && d0 < 0) dq = -dq;
-                        d[base + j] = Math.abs(dq) == 1 ? dq : 0;
-                        if (dq != 0 && Math.abs(dq) != 1) far++;
-                        if (dq != 0 && Math.abs(dq) == 1) steps++;
-                    }
-                }
-            }
-            default -> { return -1; }
         }
         return far > n / 1000 ? -1 : steps;
+    }
+
+    /** Element i's stored level: the 16-bit code (F16, BF16) or the integer of its block (Q8_0, Q4_0). */
+    private static int level(MemorySegment s, DType t, int i) {
+        return switch (t) {
+            case F16, BF16 -> s.get(Tensor.I16_LE, 2L * i) & 0xffff;
+            case Q8_0 -> s.get(ValueLayout.JAVA_BYTE, (long) (i / 32) * 34 + 2 + i % 32);
+            case Q4_0 -> {
+                int j = i % 32, by = s.get(ValueLayout.JAVA_BYTE, (long) (i / 32) * 18 + 2 + (j & 15)) & 0xff;
+                yield j < 16 ? (by & 0x0f) : (by >>> 4);
+            }
+            default -> throw new IllegalArgumentException(t.toString());
+        };
     }
 
     /** Fills d for one [rows, cols] matrix; returns Σ d². */
