@@ -191,26 +191,10 @@ public final class FuzzSeeds {
 
     private static void templates(Path out) throws IOException {
         String[][] t = {
-                {"chatml", "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content']"
-                        + " + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"},
-                {"llama2", "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
-                        + "{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}"
-                        + "{% set system_message = false %}{% endif %}{% for message in loop_messages %}"
-                        + "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
-                        + "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
-                        + "{% if loop.index0 == 0 and system_message != false %}"
-                        + "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
-                        + "{% else %}{% set content = message['content'] %}{% endif %}"
-                        + "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
-                        + "{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}"},
-                {"llama3", "{% set loop_messages = messages %}{% for message in loop_messages %}"
-                        + "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}"
-                        + "{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"
-                        + "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}"},
-                {"zephyr", "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\\n' + message['content'] + eos_token }}\n"
-                        + "{% elif message['role'] == 'system' %}\n{{ '<|system|>\\n' + message['content'] + eos_token }}\n"
-                        + "{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\\n'  + message['content'] + eos_token }}\n{% endif %}\n"
-                        + "{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}"},
+                {"chatml", org.taylormlp.chat.ChatTemplates.CHATML},
+                {"llama2", org.taylormlp.chat.ChatTemplates.LLAMA2},
+                {"llama3", org.taylormlp.chat.ChatTemplates.LLAMA3},
+                {"zephyr", org.taylormlp.chat.ChatTemplates.ZEPHYR},
                 {"macros", "{% macro m(x) %}[{{ x|upper }}]{% endmacro %}{% for i in range(3) %}{{ m(messages[i % messages|length].content) }}"
                         + "{{ loop.index }}{% endfor %}{{ messages|map(attribute='role')|join(',') }}{% set ns = namespace(n=0) %}"
                         + "{{ (messages|selectattr('role','equalto','user')|list)|length }}{{ '%d' % 3 }}{{ 'x' * 4 }}"},
