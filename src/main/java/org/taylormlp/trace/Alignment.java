@@ -196,14 +196,15 @@ final class Alignment {
         float[] gFfnS = c.parallelResidual() ? gAttnS : norm(sus, l, TensorNames.FFN_NORM);
         int rescaledBefore = rescaledNeurons;
         Map<String, float[]> inputScale = new LinkedHashMap<>();
+        float[] attnScale = ratio(gAttnO, gAttnS, d), ffnScale = ratio(gFfnO, gFfnS, d);
         for (String suffix : List.of(TensorNames.ATTN_Q, TensorNames.ATTN_K, TensorNames.ATTN_V)) {
             inputSide(a.get(suffix), gAttnS, gAttnO);
-            inputScale.put(suffix, ratio(gAttnO, gAttnS, d));
+            inputScale.put(suffix, attnScale);
         }
         for (String suffix : List.of(TensorNames.FFN_GATE, TensorNames.FFN_UP)) {
             if (!a.containsKey(suffix)) continue;
             inputSide(a.get(suffix), gFfnS, gFfnO);
-            inputScale.put(suffix, ratio(gFfnO, gFfnS, d));
+            inputScale.put(suffix, ffnScale);
         }
         for (String suffix : List.of(TensorNames.ATTN_OUT, TensorNames.FFN_DOWN)) outputSide(a.get(suffix), shapes.get(suffix)[1]);
 
