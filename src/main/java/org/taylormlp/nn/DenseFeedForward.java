@@ -50,8 +50,7 @@ public final class DenseFeedForward implements FeedForward {
             if (batch == 1) {
                 kernels.matvec2(gate, up, x, g, u);
             } else {
-                kernels.matmul(gate, x, batch, g);
-                kernels.matmul(up, x, batch, u);
+                kernels.matmul2(gate, up, x, batch, g, u);
             }
             if (probe != null) for (int b = 0; b < batch; b++) probe.accept(g, b * hidden, hidden);
             if (act == ModelConfig.Activation.SILU) {

@@ -242,9 +242,7 @@ public final class Transformer {
             if (batch == 1) {
                 kernels.matvec3(blk.wq, blk.wk, blk.wv, xb, q, k, v);
             } else {
-                kernels.matmul(blk.wq, xb, batch, q);
-                kernels.matmul(blk.wk, xb, batch, k);
-                kernels.matmul(blk.wv, xb, batch, v);
+                kernels.matmul3(blk.wq, blk.wk, blk.wv, xb, batch, q, k, v);
             }
             for (int b = 0; b < batch; b++) {
                 addBias(q, b * qd, blk.bq);

@@ -69,8 +69,12 @@ public final class TaylorFeedForward implements FeedForward {
         if (batch == 1 && up != null && in.cols() == up.cols()) {
             kernels.matvec2(in, up, x, t, u); // one pass over x for both projections
         } else {
-            kernels.matmul(in, x, batch, t);
-            if (up != null) kernels.matmul(up, x, batch, u);
+            if (up != null && in.cols() == up.cols()) {
+                kernels.matmul2(in, up, x, batch, t, u);
+            } else {
+                kernels.matmul(in, x, batch, t);
+                if (up != null) kernels.matmul(up, x, batch, u);
+            }
         }
         for (int b = 0; b < batch; b++) {
             for (int j = 0; j < m; j++) {

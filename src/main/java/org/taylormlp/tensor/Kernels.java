@@ -61,6 +61,19 @@ public interface Kernels {
         for (int b = 0; b < batch; b++) matvec(w, x, b * cols, out, b * rows, 0, rows);
     }
 
+    /** Two batched products with the same input (SwiGLU gate and up), as {@link #matvec2} for a batch. */
+    default void matmul2(Tensor a, Tensor b, float[] x, int batch, float[] outA, float[] outB) {
+        matmul(a, x, batch, outA);
+        matmul(b, x, batch, outB);
+    }
+
+    /** Three batched products with the same input (attention Q, K, V), as {@link #matvec3} for a batch. */
+    default void matmul3(Tensor a, Tensor b, Tensor c, float[] x, int batch, float[] outA, float[] outB, float[] outC) {
+        matmul(a, x, batch, outA);
+        matmul(b, x, batch, outB);
+        matmul(c, x, batch, outC);
+    }
+
     /** Row {@code row} of an embedding table, dequantized into dst. */
     default void embedding(Tensor table, int row, float[] dst) {
         table.readRow(row, dst);

@@ -78,8 +78,6 @@ public final class VectorKernels implements Kernels {
     private static final long PARALLEL_MIN = Long.getLong("taylormlp.parallelMin", 1L << 15);
     /** Default: the fewest weights a chunk of rows handed to one thread should hold. */
     private static final int MIN_CHUNK = 4096;
-    /** Activation rows processed per pass over a weight row in {@link #matmul}. */
-    private static final int TILE = 4;
 
     private final Parallel pool;
     private final Job job = new Job();
@@ -209,27 +207,54 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public void matmul(Tensor w, float[] x, int batch, float[] out) {
-        int cols = checkMatrix(w), rows = w.rows();
+        matmulN(w, null, null, x, batch, out, null, null);
+    }
+
+    @Override
+    public void matmul2(Tensor a, Tensor b, float[] x, int batch, float[] outA, float[] outB) {
+        matmulN(a, b, null, x, batch, outA, outB, null);
+    }
+
+    @Override
+    public void matmul3(Tensor a, Tensor b, Tensor c, float[] x, int batch, float[] outA, float[] outB, float[] outC) {
+        matmulN(a, b, c, x, batch, outA, outB, outC);
+    }
+
+    /**
+     * One, two or three batched products of the same input ({@link Gemm}): the input is transposed once, and the
+     * rows of all the products form one index space split over the threads.
+     */
+    private void matmulN(Tensor a, Tensor b, Tensor c, float[] x, int batch, float[] outA, float[] outB, float[] outC) {
+        int cols = checkMatrix(a);
         if (batch < 0) throw new IllegalArgumentException("batch " + batch);
         checkRange(x, 0, Math.multiplyExact(batch, cols), "x");
-        checkRange(out, 0, Math.multiplyExact(batch, rows), "out");
-        if (batch == 0 || rows == 0) return;
+        checkRange(outA, 0, Math.multiplyExact(batch, a.rows()), "out");
+        for (Tensor t : new Tensor[] {b, c}) {
+            if (t == null) continue;
+            if (checkMatrix(t) != cols) throw new IllegalArgumentException(t + " and " + a + " differ in columns");
+        }
+        if (b != null) checkRange(outB, 0, Math.multiplyExact(batch, b.rows()), "out");
+        if (c != null) checkRange(outC, 0, Math.multiplyExact(batch, c.rows()), "out");
+        if (batch == 0) return;
         if (batch == 1) {
-            matvec(w, x, 0, out, 0, 0, rows);
+            matvec(a, x, 0, outA, 0, 0, a.rows());
+            if (b != null) matvec(b, x, 0, outB, 0, 0, b.rows());
+            if (c != null) matvec(c, x, 0, outC, 0, 0, c.rows());
             return;
         }
-        // Rows per chunk: its weights (about) fit in 256 KiB so they stay cached across the batch tiles.
-        long rowBytes = w.dtype().bytesFor(cols);
-        int grain = (int) Math.max(1, Math.min(rows, (256L << 10) / Math.max(1, rowBytes)));
-        grain = Math.min(grain, Math.max(1, rows / (pool.threads() * 4)));
-        if (pool.threads() == 1 || (long) rows * cols * batch < parallelMin) {
-            matmulRows(w, x, batch, out, 0, rows, grain);
-            return;
-        }
+        int ra = a.rows(), rb = b == null ? 0 : b.rows(), rc = c == null ? 0 : c.rows();
+        int total = ra + rb + rc;
+        float[] xt = Gemm.transpose(x, batch, cols);
         synchronized (job) {
-            job.setMatmul(w, x, batch, out, grain);
+            job.setMatmul(a, b, c, xt, batch, outA, outB, outC, ra, rb, rc);
             try {
-                pool.forRange(rows, grain, job);
+                if (pool.threads() == 1 || (long) total * cols * batch < parallelMin) {
+                    job.run(0, total);
+                } else {
+                    // chunks of whole micro-kernel tiles, four per thread (claimed dynamically: the vCPUs differ in speed)
+                    int grain = Math.max(Gemm.MR, (total / (pool.threads() * 4) + Gemm.MR - 1) / Gemm.MR * Gemm.MR);
+                    pool.forRange(total, grain, job);
+                }
             } finally {
                 job.clear();
             }
@@ -325,7 +350,7 @@ public final class VectorKernels implements Kernels {
         boolean matmul;
         Tensor a, b, c;
         float[] x, outA, outB, outC;
-        int xOff, outBase, rowStart, ra, rb, rc, batch, grain;
+        int xOff, outBase, rowStart, ra, rb, rc, batch;
 
         void setMatvec(Tensor a, Tensor b, Tensor c, float[] x, int xOff, float[] outA, float[] outB, float[] outC,
                        int outBase, int rowStart, int ra, int rb, int rc) {
@@ -337,9 +362,13 @@ public final class VectorKernels implements Kernels {
             this.ra = ra; this.rb = rb; this.rc = rc;
         }
 
-        void setMatmul(Tensor w, float[] x, int batch, float[] out, int grain) {
+        void setMatmul(Tensor a, Tensor b, Tensor c, float[] xt, int batch, float[] outA, float[] outB, float[] outC,
+                       int ra, int rb, int rc) {
             this.matmul = true;
-            this.a = w; this.x = x; this.batch = batch; this.outA = out; this.grain = grain;
+            this.a = a; this.b = b; this.c = c;
+            this.x = xt; this.batch = batch;
+            this.outA = outA; this.outB = outB; this.outC = outC;
+            this.ra = ra; this.rb = rb; this.rc = rc;
         }
 
         void clear() {
@@ -349,11 +378,13 @@ public final class VectorKernels implements Kernels {
 
         @Override
         public void run(int start, int end) {
+            // The index space is A's rows, then B's, then C's; a chunk may straddle a boundary.
             if (matmul) {
-                matmulRows(a, x, batch, outA, start, end, grain);
+                if (start < ra) Gemm.rows(a, x, batch, outA, start, Math.min(end, ra));
+                if (end > ra && start < ra + rb) Gemm.rows(b, x, batch, outB, Math.max(start, ra) - ra, Math.min(end, ra + rb) - ra);
+                if (end > ra + rb) Gemm.rows(c, x, batch, outC, Math.max(start, ra + rb) - ra - rb, end - ra - rb);
                 return;
             }
-            // The index space is A's rows, then B's, then C's; a chunk may straddle a boundary.
             if (start < ra) {
                 int e = Math.min(end, ra);
                 rows(a, x, xOff, outA, outBase, rowStart + start, rowStart + e);
@@ -666,32 +697,6 @@ public final class VectorKernels implements Kernels {
         if (((r1 - r0) & 1) != 0) out[ob + r1 - 1] = dotQ4(m, (r1 - 1) * rowBytes, x, xo, n);
     }
 
-    /** Rows [r0, r1) of a batched product, in sub-chunks of {@code grain} rows, four activation rows at a time. */
-    static void matmulRows(Tensor w, float[] x, int batch, float[] out, int r0, int r1, int grain) {
-        MemorySegment m = w.data();
-        int n = w.cols(), rows = w.rows();
-        long rowBytes = w.dtype().bytesFor(n);
-        DType t = w.dtype();
-        for (int c0 = r0; c0 < r1; c0 += grain) {
-            int c1 = Math.min(r1, c0 + grain);
-            int bt = 0;
-            for (; bt + TILE <= batch; bt += TILE) {
-                int xo = bt * n, oo = bt * rows;
-                switch (t) {
-                    case F32 -> { for (int r = c0; r < c1; r++) dot4F32(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
-                    case F16 -> { for (int r = c0; r < c1; r++) dot4F16(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
-                    case BF16 -> { for (int r = c0; r < c1; r++) dot4BF16(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
-                    case Q8_0 -> { for (int r = c0; r < c1; r++) dot4Q8(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
-                    case Q4_0 -> { for (int r = c0; r < c1; r++) dot4Q4(m, r * rowBytes, x, xo, n, out, oo + r, rows); }
-                    default -> {
-                        for (int k = 0; k < TILE; k++) KQuants.rows(t, m, rowBytes, x, xo + k * n, n, out, oo + k * rows, c0, c1);
-                    }
-                }
-            }
-            for (; bt < batch; bt++) matvecRows(w, x, bt * n, out, bt * rows, c0, c1);
-        }
-    }
-
     /**
      * The sum of the lanes in a fixed tree order. {@code reduceLanes(ADD)} is not used: its order differs
      * between JIT-compiled code and the interpreter/C1, so a row's result would change (in the last bits) when
@@ -818,205 +823,6 @@ public final class VectorKernels implements Kernels {
             a0 = a1; a1 = t;
         }
         return sum(a0.add(a1));
-    }
-
-    // Four-row tiles for matmul: out[oo + t*os] = W row · x[xo + t*n ..] for t = 0..3. Each weight vector is
-    // loaded and converted once and used by four FMAs. Each of the four dot products is computed with exactly
-    // the accumulators, order and final reduction of the single-row kernel above (dotF32, dotF16, ...), so a
-    // batched product equals the per-token products bit for bit: prompt processing (matmul) and decoding
-    // (matvec) give identical results, whatever the batch split. Accumulators: 16 (F32/F16/BF16) or 12
-    // (Q8_0/Q4_0) vectors, which fit the 32 registers of AVX-512 (on AVX2 some spill; results are the same).
-
-    static void dot4F32(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector p0 = z, p1 = z, p2 = z, p3 = z, q0 = z, q1 = z, q2 = z, q3 = z;
-        FloatVector r0 = z, r1 = z, r2 = z, r3 = z, s0 = z, s1 = z, s2 = z, s3 = z;
-        int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
-        int i = 0;
-        for (int u = n - 4 * L; i <= u; i += 4 * L) {
-            long o = off + 4L * i;
-            FloatVector w0 = FloatVector.fromMemorySegment(F, m, o, LE);
-            FloatVector w1 = FloatVector.fromMemorySegment(F, m, o + 4L * L, LE);
-            FloatVector w2 = FloatVector.fromMemorySegment(F, m, o + 8L * L, LE);
-            FloatVector w3 = FloatVector.fromMemorySegment(F, m, o + 12L * L, LE);
-            p0 = w0.fma(FloatVector.fromArray(F, x, x0 + i), p0);
-            p1 = w1.fma(FloatVector.fromArray(F, x, x0 + i + L), p1);
-            p2 = w2.fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), p2);
-            p3 = w3.fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), p3);
-            q0 = w0.fma(FloatVector.fromArray(F, x, x1 + i), q0);
-            q1 = w1.fma(FloatVector.fromArray(F, x, x1 + i + L), q1);
-            q2 = w2.fma(FloatVector.fromArray(F, x, x1 + i + 2 * L), q2);
-            q3 = w3.fma(FloatVector.fromArray(F, x, x1 + i + 3 * L), q3);
-            r0 = w0.fma(FloatVector.fromArray(F, x, x2 + i), r0);
-            r1 = w1.fma(FloatVector.fromArray(F, x, x2 + i + L), r1);
-            r2 = w2.fma(FloatVector.fromArray(F, x, x2 + i + 2 * L), r2);
-            r3 = w3.fma(FloatVector.fromArray(F, x, x2 + i + 3 * L), r3);
-            s0 = w0.fma(FloatVector.fromArray(F, x, x3 + i), s0);
-            s1 = w1.fma(FloatVector.fromArray(F, x, x3 + i + L), s1);
-            s2 = w2.fma(FloatVector.fromArray(F, x, x3 + i + 2 * L), s2);
-            s3 = w3.fma(FloatVector.fromArray(F, x, x3 + i + 3 * L), s3);
-        }
-        for (; i <= n - L; i += L) {
-            FloatVector w = FloatVector.fromMemorySegment(F, m, off + 4L * i, LE);
-            p0 = w.fma(FloatVector.fromArray(F, x, x0 + i), p0);
-            q0 = w.fma(FloatVector.fromArray(F, x, x1 + i), q0);
-            r0 = w.fma(FloatVector.fromArray(F, x, x2 + i), r0);
-            s0 = w.fma(FloatVector.fromArray(F, x, x3 + i), s0);
-        }
-        float f0 = sum(p0.add(p1).add(p2.add(p3))), f1 = sum(q0.add(q1).add(q2.add(q3)));
-        float f2 = sum(r0.add(r1).add(r2.add(r3))), f3 = sum(s0.add(s1).add(s2.add(s3)));
-        for (; i < n; i++) {
-            float w = m.get(Tensor.F32_LE, off + 4L * i);
-            f0 += w * x[x0 + i]; f1 += w * x[x1 + i]; f2 += w * x[x2 + i]; f3 += w * x[x3 + i];
-        }
-        out[oo] = f0; out[oo + os] = f1; out[oo + 2 * os] = f2; out[oo + 3 * os] = f3;
-    }
-
-    static void dot4F16(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector p0 = z, p1 = z, p2 = z, p3 = z, q0 = z, q1 = z, q2 = z, q3 = z;
-        FloatVector r0 = z, r1 = z, r2 = z, r3 = z, s0 = z, s1 = z, s2 = z, s3 = z;
-        int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, m, off + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
-            IntVector em = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
-            FloatVector w = em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .lanewise(VectorOperators.OR, 0x7f800000, em.compare(VectorOperators.GE, 0x0f800000))
-                    .or(h.and(0x80000000)).reinterpretAsFloats();
-            FloatVector tp = w.fma(FloatVector.fromArray(F, x, x0 + i), p0);
-            FloatVector tq = w.fma(FloatVector.fromArray(F, x, x1 + i), q0);
-            FloatVector tr = w.fma(FloatVector.fromArray(F, x, x2 + i), r0);
-            FloatVector ts = w.fma(FloatVector.fromArray(F, x, x3 + i), s0);
-            p0 = p1; p1 = p2; p2 = p3; p3 = tp;
-            q0 = q1; q1 = q2; q2 = q3; q3 = tq;
-            r0 = r1; r1 = r2; r2 = r3; r3 = tr;
-            s0 = s1; s1 = s2; s2 = s3; s3 = ts;
-        }
-        float f0 = sum(p0.add(p1).add(p2.add(p3))), f1 = sum(q0.add(q1).add(q2.add(q3)));
-        float f2 = sum(r0.add(r1).add(r2.add(r3))), f3 = sum(s0.add(s1).add(s2.add(s3)));
-        for (; i < n; i++) {
-            float w = Float.float16ToFloat(m.get(Tensor.I16_LE, off + 2L * i));
-            f0 += w * x[x0 + i]; f1 += w * x[x1 + i]; f2 += w * x[x2 + i]; f3 += w * x[x3 + i];
-        }
-        out[oo] = f0; out[oo + os] = f1; out[oo + 2 * os] = f2; out[oo + 3 * os] = f3;
-    }
-
-    static void dot4BF16(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector p0 = z, p1 = z, p2 = z, p3 = z, q0 = z, q1 = z, q2 = z, q3 = z;
-        FloatVector r0 = z, r1 = z, r2 = z, r3 = z, s0 = z, s1 = z, s2 = z, s3 = z;
-        int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, m, off + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector tp = w.fma(FloatVector.fromArray(F, x, x0 + i), p0);
-            FloatVector tq = w.fma(FloatVector.fromArray(F, x, x1 + i), q0);
-            FloatVector tr = w.fma(FloatVector.fromArray(F, x, x2 + i), r0);
-            FloatVector ts = w.fma(FloatVector.fromArray(F, x, x3 + i), s0);
-            p0 = p1; p1 = p2; p2 = p3; p3 = tp;
-            q0 = q1; q1 = q2; q2 = q3; q3 = tq;
-            r0 = r1; r1 = r2; r2 = r3; r3 = tr;
-            s0 = s1; s1 = s2; s2 = s3; s3 = ts;
-        }
-        float f0 = sum(p0.add(p1).add(p2.add(p3))), f1 = sum(q0.add(q1).add(q2.add(q3)));
-        float f2 = sum(r0.add(r1).add(r2.add(r3))), f3 = sum(s0.add(s1).add(s2.add(s3)));
-        for (; i < n; i++) {
-            float w = Float.intBitsToFloat(m.get(Tensor.I16_LE, off + 2L * i) << 16);
-            f0 += w * x[x0 + i]; f1 += w * x[x1 + i]; f2 += w * x[x2 + i]; f3 += w * x[x3 + i];
-        }
-        out[oo] = f0; out[oo + os] = f1; out[oo + 2 * os] = f2; out[oo + 3 * os] = f3;
-    }
-
-    static void dot4Q8(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector p0 = z, p1 = z, q0 = z, q1 = z, r0 = z, r1 = z, s0 = z, s1 = z;
-        int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
-        long blk = off;
-        for (int i = 0; i < n; i += 32, blk += 34) {
-            ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2, LE);
-            FloatVector w = (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
-            FloatVector bp = w.mul(FloatVector.fromArray(F, x, x0 + i));
-            FloatVector bq = w.mul(FloatVector.fromArray(F, x, x1 + i));
-            FloatVector br = w.mul(FloatVector.fromArray(F, x, x2 + i));
-            FloatVector bs = w.mul(FloatVector.fromArray(F, x, x3 + i));
-            if (Q8_PARTS == 2) {
-                int j = i + L;
-                w = (FloatVector) b.convertShape(VectorOperators.B2F, F, 1);
-                bp = w.fma(FloatVector.fromArray(F, x, x0 + j), bp);
-                bq = w.fma(FloatVector.fromArray(F, x, x1 + j), bq);
-                br = w.fma(FloatVector.fromArray(F, x, x2 + j), br);
-                bs = w.fma(FloatVector.fromArray(F, x, x3 + j), bs);
-            }
-            for (int q = BQ8_LANES; q < 32; q += BQ8_LANES) {
-                b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
-                int j = i + q;
-                w = (FloatVector) b.convertShape(VectorOperators.B2F, F, 0);
-                bp = w.fma(FloatVector.fromArray(F, x, x0 + j), bp);
-                bq = w.fma(FloatVector.fromArray(F, x, x1 + j), bq);
-                br = w.fma(FloatVector.fromArray(F, x, x2 + j), br);
-                bs = w.fma(FloatVector.fromArray(F, x, x3 + j), bs);
-                if (Q8_PARTS == 2) {
-                    j += L;
-                    w = (FloatVector) b.convertShape(VectorOperators.B2F, F, 1);
-                    bp = w.fma(FloatVector.fromArray(F, x, x0 + j), bp);
-                    bq = w.fma(FloatVector.fromArray(F, x, x1 + j), bq);
-                    br = w.fma(FloatVector.fromArray(F, x, x2 + j), br);
-                    bs = w.fma(FloatVector.fromArray(F, x, x3 + j), bs);
-                }
-            }
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
-            FloatVector tp = bp.fma(d, p0), tq = bq.fma(d, q0), tr = br.fma(d, r0), ts = bs.fma(d, s0);
-            p0 = p1; p1 = tp;
-            q0 = q1; q1 = tq;
-            r0 = r1; r1 = tr;
-            s0 = s1; s1 = ts;
-        }
-        out[oo] = sum(p0.add(p1));
-        out[oo + os] = sum(q0.add(q1));
-        out[oo + 2 * os] = sum(r0.add(r1));
-        out[oo + 3 * os] = sum(s0.add(s1));
-    }
-
-    static void dot4Q4(MemorySegment m, long off, float[] x, int xo, int n, float[] out, int oo, int os) {
-        FloatVector z = FloatVector.zero(F);
-        FloatVector p0 = z, p1 = z, q0 = z, q1 = z, r0 = z, r1 = z, s0 = z, s1 = z;
-        int x0 = xo, x1 = xo + n, x2 = xo + 2 * n, x3 = xo + 3 * n;
-        long blk = off;
-        for (int i = 0; i < n; i += 32, blk += 18) {
-            FloatVector bp = z, bq = z, br = z, bs = z;
-            for (int q = 0; q < 16; q += BQ8_LANES) {
-                ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
-                ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);             // elements q..
-                ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8); // elements 16 + q..
-                int j = i + q;
-                FloatVector wl = (FloatVector) lo.convertShape(VectorOperators.B2F, F, 0);
-                FloatVector wh = (FloatVector) hi.convertShape(VectorOperators.B2F, F, 0);
-                bp = wh.fma(FloatVector.fromArray(F, x, x0 + j + 16), wl.fma(FloatVector.fromArray(F, x, x0 + j), bp));
-                bq = wh.fma(FloatVector.fromArray(F, x, x1 + j + 16), wl.fma(FloatVector.fromArray(F, x, x1 + j), bq));
-                br = wh.fma(FloatVector.fromArray(F, x, x2 + j + 16), wl.fma(FloatVector.fromArray(F, x, x2 + j), br));
-                bs = wh.fma(FloatVector.fromArray(F, x, x3 + j + 16), wl.fma(FloatVector.fromArray(F, x, x3 + j), bs));
-                if (Q8_PARTS == 2) {
-                    wl = (FloatVector) lo.convertShape(VectorOperators.B2F, F, 1);
-                    wh = (FloatVector) hi.convertShape(VectorOperators.B2F, F, 1);
-                    bp = wh.fma(FloatVector.fromArray(F, x, x0 + j + 16 + L), wl.fma(FloatVector.fromArray(F, x, x0 + j + L), bp));
-                    bq = wh.fma(FloatVector.fromArray(F, x, x1 + j + 16 + L), wl.fma(FloatVector.fromArray(F, x, x1 + j + L), bq));
-                    br = wh.fma(FloatVector.fromArray(F, x, x2 + j + 16 + L), wl.fma(FloatVector.fromArray(F, x, x2 + j + L), br));
-                    bs = wh.fma(FloatVector.fromArray(F, x, x3 + j + 16 + L), wl.fma(FloatVector.fromArray(F, x, x3 + j + L), bs));
-                }
-            }
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
-            FloatVector tp = bp.fma(d, p0), tq = bq.fma(d, q0), tr = br.fma(d, r0), ts = bs.fma(d, s0);
-            p0 = p1; p1 = tp;
-            q0 = q1; q1 = tq;
-            r0 = r1; r1 = tr;
-            s0 = s1; s1 = ts;
-        }
-        out[oo] = sum(p0.add(p1));
-        out[oo + os] = sum(q0.add(q1));
-        out[oo + 2 * os] = sum(r0.add(r1));
-        out[oo + 3 * os] = sum(s0.add(s1));
     }
 
     // ---- vector operations: VectorOps where it is faster, the scalar reference where the work is negligible ----

@@ -1,0 +1,227 @@
+package org.taylormlp.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import static org.taylormlp.tensor.VectorKernels.F;
+import static org.taylormlp.tensor.VectorKernels.L;
+
+/**
+ * The batched product of prompt processing, {@code out[b, r] = W[r, :] · x[b, :]}, blocked for the caches and
+ * registers in the manner of BLIS / GotoBLAS:
+ * <ol>
+ *   <li>The activations are transposed once per product into {@code xT[k][b]} (tokens contiguous, padded with zeros
+ *       to whole tiles of {@link #NB} tokens), so that a vector holds one column of {@code L} tokens.</li>
+ *   <li>Weights are taken {@link #MR} rows and {@link #KC} columns at a time and dequantized once into a small
+ *       float panel (a thread's own, {@code MR × KC} floats: it stays in L1). Every dtype is unpacked to the floats
+ *       ggml's {@code to_float} gives (F16/BF16 widened, block scales and mins applied), so one float micro-kernel
+ *       serves them all and the unpacking is paid once per weight per batch, not once per token.</li>
+ *   <li>The micro-kernel ({@link #tile}) computes {@code MR} rows × {@code NB = 2L} tokens: per column k it loads
+ *       two activation vectors and broadcasts each of the {@code MR} panel weights, 12 FMAs into 12 accumulators
+ *       that each hold {@code L} finished outputs, so no horizontal reduction is needed (12 accumulators + 2
+ *       activation vectors + 1 broadcast fit AVX2's 16 registers). Column blocks of {@code KC} keep the
+ *       activations of a batch in L2; their partial sums are added into {@code out}.</li>
+ * </ol>
+ * Each output is summed column by column in one accumulator lane, with the weight rounded to float first, where the
+ * decode kernels sum {@code L} lanes and reduce them (and the quantized ones scale a block's sum): a prompt processed
+ * in a batch agrees with decoding it token by token to float rounding, not bit for bit (the bound and its
+ * measurement: {@code PrefillToleranceTest}). The result does not depend on the batch split or the number of threads.
+ */
+final class Gemm {
+    /** Weight rows per micro-kernel tile. */
+    static final int MR = 6;
+    /** Tokens per micro-kernel tile: two vectors. */
+    static final int NB = 2 * L;
+    /** Columns per block: a multiple of every block size (256) and of L. */
+    static final int KC = 512;
+
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    private static final VectorSpecies<Byte> BQ8 = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(L, 8) * 8));
+    private static final int BQ8_LANES = BQ8.length();
+    private static final int Q8_PARTS = BQ8_LANES / L;
+
+    /** A thread's weight panel (MR × KC) and tile of results (MR × NB). */
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[MR * KC]);
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NB]);
+    /** The calling thread's transposed activations. */
+    private static final ThreadLocal<float[][]> XT = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private Gemm() {
+    }
+
+    /** Tokens rounded up to whole tiles: the row stride of {@link #transpose}'s result. */
+    static int paddedBatch(int batch) {
+        return (batch + NB - 1) / NB * NB;
+    }
+
+    /**
+     * x ({@code batch} rows of {@code k}) transposed into the calling thread's buffer: {@code xT[c · nbp + b] = x[b · k +
+     * c]}, zero for the padding tokens {@code b >= batch}, where {@code nbp = paddedBatch(batch)}. The buffer is reused
+     * by the next call on the same thread.
+     */
+    static float[] transpose(float[] x, int batch, int k) {
+        int nbp = paddedBatch(batch);
+        float[][] holder = XT.get();
+        int need = Math.multiplyExact(nbp, k);
+        if (holder[0].length < need) holder[0] = new float[need];
+        float[] xt = holder[0];
+        for (int b = 0; b < batch; b++) {
+            int xo = b * k;
+            for (int c = 0; c < k; c++) xt[c * nbp + b] = x[xo + c];
+        }
+        if (batch < nbp) {
+            for (int c = 0; c < k; c++) java.util.Arrays.fill(xt, c * nbp + batch, c * nbp + nbp, 0f);
+        }
+        return xt;
+    }
+
+    /**
+     * Rows {@code [r0, r1)} of {@code out = x · Wᵀ} ({@code out[b · rows + r]}) for the {@code batch} activation rows
+     * transposed into {@code xt} by {@link #transpose}.
+     */
+    static void rows(Tensor w, float[] xt, int batch, float[] out, int r0, int r1) {
+        int k = w.cols(), rows = w.rows();
+        int nbp = paddedBatch(batch);
+        DType t = w.dtype();
+        MemorySegment m = w.data();
+        long rowBytes = t.bytesFor(k);
+        float[] panel = PANEL.get();
+        float[] tile = TILE.get();
+        for (int rg = r0; rg < r1; rg += MR) {
+            int mr = Math.min(MR, r1 - rg);
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                for (int i = 0; i < mr; i++) unpack(t, m, (rg + i) * rowBytes, k0, kc, panel, i * kc);
+                if (mr < MR) java.util.Arrays.fill(panel, mr * kc, MR * kc, 0f);
+                boolean add = k0 > 0;
+                for (int b0 = 0; b0 < batch; b0 += NB) {
+                    tile(panel, kc, xt, k0 * nbp + b0, nbp, tile);
+                    int nb = Math.min(NB, batch - b0);
+                    for (int i = 0; i < mr; i++) {
+                        int o = b0 * rows + rg + i, to = i * NB;
+                        if (add) {
+                            for (int b = 0; b < nb; b++) out[o + b * rows] += tile[to + b];
+                        } else {
+                            for (int b = 0; b < nb; b++) out[o + b * rows] = tile[to + b];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The micro-kernel: {@code res[r · NB + b] = Σ_c panel[r · kc + c] · xt[xo + c · xs + b]} for r < MR, b < NB.
+     * Written out by hand: C2 keeps the 12 accumulators in registers only when nothing in the loop is a call.
+     */
+    static void tile(float[] p, int kc, float[] xt, int xo, int xs, float[] res) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+        FloatVector c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        int p1 = kc, p2 = 2 * kc, p3 = 3 * kc, p4 = 4 * kc, p5 = 5 * kc;
+        for (int c = 0; c < kc; c++) {
+            int xi = xo + c * xs;
+            FloatVector x0 = FloatVector.fromArray(F, xt, xi), x1 = FloatVector.fromArray(F, xt, xi + L);
+            FloatVector w = FloatVector.broadcast(F, p[c]);
+            c00 = w.fma(x0, c00); c01 = w.fma(x1, c01);
+            w = FloatVector.broadcast(F, p[p1 + c]);
+            c10 = w.fma(x0, c10); c11 = w.fma(x1, c11);
+            w = FloatVector.broadcast(F, p[p2 + c]);
+            c20 = w.fma(x0, c20); c21 = w.fma(x1, c21);
+            w = FloatVector.broadcast(F, p[p3 + c]);
+            c30 = w.fma(x0, c30); c31 = w.fma(x1, c31);
+            w = FloatVector.broadcast(F, p[p4 + c]);
+            c40 = w.fma(x0, c40); c41 = w.fma(x1, c41);
+            w = FloatVector.broadcast(F, p[p5 + c]);
+            c50 = w.fma(x0, c50); c51 = w.fma(x1, c51);
+        }
+        c00.intoArray(res, 0); c01.intoArray(res, L);
+        c10.intoArray(res, NB); c11.intoArray(res, NB + L);
+        c20.intoArray(res, 2 * NB); c21.intoArray(res, 2 * NB + L);
+        c30.intoArray(res, 3 * NB); c31.intoArray(res, 3 * NB + L);
+        c40.intoArray(res, 4 * NB); c41.intoArray(res, 4 * NB + L);
+        c50.intoArray(res, 5 * NB); c51.intoArray(res, 5 * NB + L);
+    }
+
+    /**
+     * Columns {@code [k0, k0 + n)} of the row at byte offset {@code row} as floats into {@code dst[d..]}: the
+     * values of {@link Tensor#read} (ggml's dequantization), vectorized for the classic types. {@code k0} is a
+     * multiple of the block size.
+     */
+    static void unpack(DType t, MemorySegment m, long row, int k0, int n, float[] dst, int d) {
+        switch (t) {
+            case F32 -> {
+                // a vector loop: MemorySegment.copy with an unaligned float layout measured several times slower
+                long off = row + 4L * k0;
+                int i = 0;
+                for (; i <= n - L; i += L) FloatVector.fromMemorySegment(F, m, off + 4L * i, LE).intoArray(dst, d + i);
+                for (; i < n; i++) dst[d + i] = m.get(Tensor.F32_LE, off + 4L * i);
+            }
+            case BF16 -> {
+                long off = row + 2L * k0;
+                int i = 0;
+                for (; i <= n - L; i += L) {
+                    ((IntVector) ShortVector.fromMemorySegment(S, m, off + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                            .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, d + i);
+                }
+                for (; i < n; i++) dst[d + i] = Float.intBitsToFloat(m.get(Tensor.I16_LE, off + 2L * i) << 16);
+            }
+            case F16 -> {
+                long off = row + 2L * k0;
+                int i = 0;
+                for (; i <= n - L; i += L) {
+                    IntVector h = (IntVector) ShortVector.fromMemorySegment(S, m, off + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0);
+                    IntVector em = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+                    em.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                            .lanewise(VectorOperators.OR, 0x7f800000, em.compare(VectorOperators.GE, 0x0f800000))
+                            .or(h.and(0x80000000)).reinterpretAsFloats().intoArray(dst, d + i);
+                }
+                for (; i < n; i++) dst[d + i] = Float.float16ToFloat(m.get(Tensor.I16_LE, off + 2L * i));
+            }
+            case Q8_0 -> {
+                long blk = row + (k0 / 32) * 34L;
+                for (int i = 0; i < n; i += 32, blk += 34) {
+                    FloatVector s = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
+                    for (int q = 0; q < 32; q += BQ8_LANES) {
+                        ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
+                        ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(s).intoArray(dst, d + i + q);
+                        if (Q8_PARTS == 2) ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).mul(s).intoArray(dst, d + i + q + L);
+                    }
+                }
+            }
+            case Q4_0 -> {
+                long blk = row + (k0 / 32) * 18L;
+                for (int i = 0; i < n; i += 32, blk += 18) {
+                    FloatVector s = FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)));
+                    for (int q = 0; q < 16; q += BQ8_LANES) {
+                        ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
+                        ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);
+                        ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                        int j = d + i + q;
+                        ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(s).intoArray(dst, j);
+                        ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(s).intoArray(dst, j + 16);
+                        if (Q8_PARTS == 2) {
+                            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).mul(s).intoArray(dst, j + L);
+                            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).mul(s).intoArray(dst, j + 16 + L);
+                        }
+                    }
+                }
+            }
+            default -> {
+                int bs = t.blockSize();
+                long blk = row + (long) (k0 / bs) * t.blockBytes();
+                for (int i = 0; i < n; i += bs, blk += t.blockBytes()) KQuants.dequantizeBlock(t, m, blk, dst, d + i);
+            }
+        }
+    }
+}
