@@ -57,7 +57,7 @@ final class FfnRecorder {
         IntFunction<FeedForward> base = ReleaseReader.feedForwards(release, kernels);
         int layers = release.config().nLayers(), dim = release.config().dim();
         Recording[] rec = new Recording[layers];
-        Transformer t = new Transformer(release, kernels, maxContext, 32, l -> rec[l] = new Recording(base.apply(l), dim, maxTokens));
+        Transformer t = new Transformer(release, kernels, maxContext, Transformer.DEFAULT_BATCH, l -> rec[l] = new Recording(base.apply(l), dim, maxTokens));
         int done = 0;
         for (int[] s : seqs) {
             if (done >= maxTokens) break;

@@ -99,7 +99,7 @@ final class LearningAttack implements Attack {
     private static Transformer studentTransformer(Model release, Kernels k, int maxCtx, Student[] students, ReleaseLayer[] rls) {
         ModelConfig c = release.config();
         IntFunction<FeedForward> base = ReleaseReader.feedForwards(release, k);
-        return new Transformer(release, k, maxCtx, 32, l -> {
+        return new Transformer(release, k, maxCtx, Transformer.DEFAULT_BATCH, l -> {
             if (students[l] == null) return base.apply(l);
             FeedForward clear = null;
             if (rls[l].clear() > 0) {

@@ -49,9 +49,16 @@ public final class Transformer {
     private record Block(Norm attnNorm, Norm ffnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo,
                          float[] bq, float[] bk, float[] bv, float[] bo, FeedForward ffn) {}
 
+    /**
+     * Tokens per prompt batch when none is given ({@code -Dtaylormlp.batch}, default 128): the batched products
+     * unpack each weight panel once per batch, so longer batches amortize it better, at the cost of scratch buffers
+     * of batch × width floats (llama.cpp's default micro-batch is 512).
+     */
+    public static final int DEFAULT_BATCH = Math.max(1, Integer.getInteger("taylormlp.batch", 128));
+
     /** Builds the engine with the model's own dense feed-forward blocks. */
     public Transformer(Model model, Kernels kernels, int maxContext) {
-        this(model, kernels, maxContext, 32, null);
+        this(model, kernels, maxContext, DEFAULT_BATCH, null);
     }
 
     /**
@@ -310,6 +317,13 @@ public final class Transformer {
         int half = cfg.rotaryDim() / 2;
         float scale = (float) (1.0 / Math.sqrt(hs));
         float[] kc = keyCache[l], vc = valueCache[l];
+        if (attnBatch > 1) {
+            for (int h = h0; h < h1; h++) {
+                kernels.attention(q, h * hs, qd, attnBatch, kc, vc, (h / group) * hs, kvd, attnPos, cfg.slidingWindow(),
+                        hs, half, scale, attnOut, h * hs, qd);
+            }
+            return;
+        }
         for (int h = h0; h < h1; h++) {
             float[] att = this.att[h];
             int kvo = (h / group) * hs;

@@ -26,7 +26,7 @@ public final class Engine implements AutoCloseable {
         this.model = model;
         this.kernels = kernels;
         IntFunction<FeedForward> f = ReleaseReader.feedForwards(model, kernels);
-        this.transformer = new Transformer(model, kernels, maxContext, Integer.getInteger("taylormlp.batch", 32), f);
+        this.transformer = new Transformer(model, kernels, maxContext, Transformer.DEFAULT_BATCH, f);
         transformer.warmUp(WARMUP_MILLIS);
     }
 

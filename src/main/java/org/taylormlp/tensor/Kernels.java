@@ -101,6 +101,33 @@ public interface Kernels {
      */
     float dotHalfSplit(float[] a, int aOff, float[] b, int bOff, int n, int half);
 
+    /**
+     * Causal attention of one head for {@code nq} queries at consecutive positions (prompt processing): query b sits
+     * at position {@code p = firstPos + b} and attends to the keys {@code t} in {@code [start, p]}, {@code start =
+     * window > 0 ? max(0, p − window + 1) : 0}:
+     * {@code out[outOff + b·outStride + i] = Σ_t softmax_t(scale · q_b·k_t) · v_t[i]} for i in [0, hs), where
+     * {@code q_b = q[qOff + b·qStride ..]}, {@code k_t = kc[kvOff + t·kvStride ..]} and {@code v_t} likewise in vc.
+     * q and k are in RoPE's half-split order ({@link #dotHalfSplit}). The default runs query by query with
+     * {@link #dotHalfSplit}, {@link #softmax} and a weighted sum, exactly as a decode step does.
+     */
+    default void attention(float[] q, int qOff, int qStride, int nq, float[] kc, float[] vc, int kvOff, int kvStride,
+                           int firstPos, int window, int hs, int half, float scale, float[] out, int outOff, int outStride) {
+        float[] att = new float[firstPos + nq];
+        for (int b = 0; b < nq; b++) {
+            int pos = firstPos + b;
+            int start = window > 0 ? Math.max(0, pos - window + 1) : 0;
+            int n = pos - start + 1, qo = qOff + b * qStride, oo = outOff + b * outStride;
+            for (int t = start; t <= pos; t++) att[t - start] = dotHalfSplit(q, qo, kc, kvOff + t * kvStride, hs, half) * scale;
+            softmax(att, 0, n);
+            java.util.Arrays.fill(out, oo, oo + hs, 0f);
+            for (int t = start; t <= pos; t++) {
+                float a = att[t - start];
+                int vo = kvOff + t * kvStride;
+                for (int i = 0; i < hs; i++) out[oo + i] += a * vc[vo + i];
+            }
+        }
+    }
+
     /** In place: x[off..off+n) = exp(x − max) / Σ exp(x − max). */
     void softmax(float[] x, int off, int n);
 

@@ -837,6 +837,12 @@ public final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void attention(float[] q, int qOff, int qStride, int nq, float[] kc, float[] vc, int kvOff, int kvStride,
+                          int firstPos, int window, int hs, int half, float scale, float[] out, int outOff, int outStride) {
+        BatchAttention.attend(q, qOff, qStride, nq, kc, vc, kvOff, kvStride, firstPos, window, hs, scale, out, outOff, outStride);
+    }
+
+    @Override
     public void softmax(float[] x, int off, int n) { VectorOps.softmax(x, off, n); }
 
     /** Once per row and layer over {@code dim} elements: the scalar loop (negligible next to the products). */
