@@ -53,6 +53,8 @@ final class Gemm {
     /** A thread's weight panel (MR × KC) and tile of results (MR × NB). */
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[MR * KC]);
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NB]);
+    /** A thread's copy of the quantized bytes being unpacked (the block types without a vector unpacking). */
+    private static final ThreadLocal<byte[][]> BYTES = ThreadLocal.withInitial(() -> new byte[1][0]);
     /** The calling thread's transposed activations. */
     private static final ThreadLocal<float[][]> XT = ThreadLocal.withInitial(() -> new float[1][0]);
 
@@ -218,9 +220,14 @@ final class Gemm {
                 }
             }
             default -> {
-                int bs = t.blockSize();
-                long blk = row + (long) (k0 / bs) * t.blockBytes();
-                for (int i = 0; i < n; i += bs, blk += t.blockBytes()) KQuants.dequantizeBlock(t, m, blk, dst, d + i);
+                // the other block types: the row span copied into a byte array once, then decoded block by block
+                int bs = t.blockSize(), bb = t.blockBytes();
+                int bytes = n / bs * bb;
+                byte[][] holder = BYTES.get();
+                if (holder[0].length < bytes) holder[0] = new byte[bytes];
+                byte[] raw = holder[0];
+                MemorySegment.copy(m, java.lang.foreign.ValueLayout.JAVA_BYTE, row + (long) (k0 / bs) * bb, raw, 0, bytes);
+                for (int i = 0, o = 0; i < n; i += bs, o += bb) KQuants.dequantizeBlock(t, raw, o, dst, d + i);
             }
         }
     }
