@@ -47,11 +47,11 @@ import jdk.incubator.vector.VectorSpecies;
  * (mapped, native or heap, any alignment). Every row is computed by the same code whatever thread runs it, so
  * results do not depend on the number of threads.
  *
- * <p>{@link #matmul} tiles four activation rows per pass over a weight row (the weight row is loaded and
- * dequantized once per four dot products) and processes rows in chunks small enough to stay in the L2 cache
- * across batch tiles, so the weights are read from memory once per call. Each of its dot products is summed
- * exactly as {@link #matvec} sums it, so a batched product equals the per-row products bit for bit (prompt
- * processing and decoding agree exactly).
+ * <p>{@link #matmul}, {@link #matmul2} and {@link #matmul3} (prompt batches) are blocked matrix products ({@link
+ * Gemm}): weights unpacked to float panels once per batch, a broadcast micro-kernel over transposed activations. They
+ * sum in another order than {@link #matvec}, so prompt processing agrees with decoding to float rounding (not bit for
+ * bit); a batch's result does not depend on how the prompt is split into batches or on the number of threads.
+ * {@link #attention} for a batch runs {@link BatchAttention}.
  *
  * <p>Threads: products of at least {@code -Dtaylormlp.parallelMin} weights (default 32768) are split over the
  * pool by row chunks; smaller ones run on the caller. Create one instance per process (each owns its workers)
