@@ -72,18 +72,24 @@ final class Gemm {
     }
 
     /**
-     * x ({@code batch} rows of {@code k}) transposed into the calling thread's buffer, one block of {@code k × NB}
-     * floats per tile of {@link #NB} tokens so that the micro-kernel reads one sequential stream:
-     * {@code xT[(b / NB)·k·NB + c·NB + b % NB] = x[b·k + c]}, zero for the padding tokens up to
-     * {@code paddedBatch(batch)}. The buffer is reused by the next call on the same thread.
+     * The calling thread's buffer for {@code batch} activation rows of {@code k} transposed ({@link #transpose});
+     * reused by the next call on the same thread.
      */
-    static float[] transpose(float[] x, int batch, int k) {
-        int nbp = paddedBatch(batch);
+    static float[] transposeBuffer(int batch, int k) {
         float[][] holder = XT.get();
-        int need = Math.multiplyExact(nbp, k);
+        int need = Math.multiplyExact(paddedBatch(batch), k);
         if (holder[0].length < need) holder[0] = new float[need];
-        float[] xt = holder[0];
-        for (int b0 = 0; b0 < nbp; b0 += NB) {
+        return holder[0];
+    }
+
+    /**
+     * Token tiles {@code [tile0, tile1)} of x ({@code batch} rows of {@code k}) transposed into xt, one block of
+     * {@code k × NB} floats per tile of {@link #NB} tokens so that the micro-kernel reads one sequential stream:
+     * {@code xt[(b / NB)·k·NB + c·NB + b % NB] = x[b·k + c]}, zero for the padding tokens up to {@code
+     * paddedBatch(batch)}. Tiles are independent (threads may transpose different tiles).
+     */
+    static void transpose(float[] x, float[] xt, int batch, int k, int tile0, int tile1) {
+        for (int b0 = tile0 * NB; b0 < tile1 * NB; b0 += NB) {
             int base = b0 * k, nb = Math.min(NB, batch - b0);
             for (int j = 0; j < nb; j++) {
                 int xo = (b0 + j) * k;
@@ -93,7 +99,6 @@ final class Gemm {
                 for (int c = 0; c < k; c++) java.util.Arrays.fill(xt, base + c * NB + nb, base + c * NB + NB, 0f);
             }
         }
-        return xt;
     }
 
     /**

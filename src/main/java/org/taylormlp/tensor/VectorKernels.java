@@ -244,13 +244,19 @@ public final class VectorKernels implements Kernels {
         }
         int ra = a.rows(), rb = b == null ? 0 : b.rows(), rc = c == null ? 0 : c.rows();
         int total = ra + rb + rc;
-        float[] xt = Gemm.transpose(x, batch, cols);
+        float[] xt = Gemm.transposeBuffer(batch, cols);
+        int tiles = Gemm.paddedBatch(batch) / Gemm.NB;
         synchronized (job) {
-            job.setMatmul(a, b, c, xt, batch, outA, outB, outC, ra, rb, rc);
             try {
                 if (pool.threads() == 1 || (long) total * cols * batch < parallelMin) {
+                    Gemm.transpose(x, xt, batch, cols, 0, tiles);
+                    job.setMatmul(a, b, c, xt, batch, outA, outB, outC, ra, rb, rc);
                     job.run(0, total);
                 } else {
+                    // the transposition too is split over the threads (one token tile per claim)
+                    job.setTranspose(x, xt, batch, cols);
+                    pool.forRange(tiles, 1, job);
+                    job.setMatmul(a, b, c, xt, batch, outA, outB, outC, ra, rb, rc);
                     // chunks of whole micro-kernel tiles, four per thread (claimed dynamically: the vCPUs differ in speed)
                     int grain = Math.max(Gemm.MR, (total / (pool.threads() * 4) + Gemm.MR - 1) / Gemm.MR * Gemm.MR);
                     pool.forRange(total, grain, job);
@@ -347,7 +353,7 @@ public final class VectorKernels implements Kernels {
 
     /** The reusable job object for the pool (guarded by its own monitor; nothing is allocated per call). */
     private final class Job implements Parallel.RangeBody {
-        boolean matmul;
+        boolean matmul, transpose;
         Tensor a, b, c;
         float[] x, outA, outB, outC;
         int xOff, outBase, rowStart, ra, rb, rc, batch;
@@ -355,6 +361,7 @@ public final class VectorKernels implements Kernels {
         void setMatvec(Tensor a, Tensor b, Tensor c, float[] x, int xOff, float[] outA, float[] outB, float[] outC,
                        int outBase, int rowStart, int ra, int rb, int rc) {
             this.matmul = false;
+            this.transpose = false;
             this.a = a; this.b = b; this.c = c;
             this.x = x; this.xOff = xOff;
             this.outA = outA; this.outB = outB; this.outC = outC;
@@ -362,8 +369,15 @@ public final class VectorKernels implements Kernels {
             this.ra = ra; this.rb = rb; this.rc = rc;
         }
 
+        void setTranspose(float[] x, float[] xt, int batch, int cols) {
+            this.matmul = false;
+            this.transpose = true;
+            this.x = x; this.outA = xt; this.batch = batch; this.xOff = cols;
+        }
+
         void setMatmul(Tensor a, Tensor b, Tensor c, float[] xt, int batch, float[] outA, float[] outB, float[] outC,
                        int ra, int rb, int rc) {
+            this.transpose = false;
             this.matmul = true;
             this.a = a; this.b = b; this.c = c;
             this.x = xt; this.batch = batch;
@@ -378,6 +392,10 @@ public final class VectorKernels implements Kernels {
 
         @Override
         public void run(int start, int end) {
+            if (transpose) { // token tiles; xOff holds the row length
+                Gemm.transpose(x, outA, batch, xOff, start, end);
+                return;
+            }
             // The index space is A's rows, then B's, then C's; a chunk may straddle a boundary.
             if (matmul) {
                 if (start < ra) Gemm.rows(a, x, batch, outA, start, Math.min(end, ra));
