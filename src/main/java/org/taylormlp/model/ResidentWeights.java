@@ -21,7 +21,8 @@ import java.util.Map;
 /**
  * Applies a {@link WeightLoading} policy to a loaded model: copies its memory-mapped tensors into one block of
  * {@link AnonymousMemory} with positional file reads, chunk by chunk, so that the mapping is never faulted in
- * and the resident set never holds the weights twice. The token-embedding table stays mapped when
+ * and the resident set never holds the weights twice (pages of a copied tensor that were faulted in before, by a
+ * release's digest check for one, are dropped from the mapping after the copy). The token-embedding table stays mapped when
  * a separate output matrix exists: decode reads one of its rows per token, so copying it would only add
  * resident memory.
  */
@@ -119,8 +120,10 @@ public final class ResidentWeights {
                         read(channels, file, src.address() - file.mapping().address() + p, to);
                     } else {
                         MemorySegment.copy(src, p, to, 0, n);
-                        src.asSlice(p, n).unload();
                     }
+                    // pages of the mapping that an earlier pass faulted in (a release's digest check hashes
+                    // every tensor through it) would otherwise stay resident beside the copy
+                    src.asSlice(p, n).unload();
                     done += n;
                     progress.copied(done, payload);
                 }

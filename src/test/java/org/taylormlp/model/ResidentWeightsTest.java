@@ -12,6 +12,7 @@ import org.taylormlp.nn.Transformer;
 import org.taylormlp.tensor.KernelsProvider;
 import org.taylormlp.tensor.Tensor;
 
+import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 /** {@link ResidentWeights}: weights copied out of their files run exactly like the mapped ones, and only when asked or when they fit. */
 class ResidentWeightsTest {
@@ -169,6 +171,39 @@ class ResidentWeightsTest {
                 assertThat(logits(c)).isEqualTo(logits(ref));
             }
         }
+    }
+
+    @Test
+    void pagesOfTheMappingFaultedInBeforeTheCopyLeaveTheResidentSet() throws Exception {
+        assumeThat(Path.of("/proc/self/smaps")).as("Linux /proc/self/smaps").isReadable();
+        Path p = model("gguf");
+        Model m = org.taylormlp.runtime.Models.load(p);
+        long copied = 0, sum = 0;
+        boolean untied = !m.config().tiedEmbeddings() && m.tensors().containsKey(TensorNames.OUTPUT);
+        for (Tensor t : m.tensors().values()) {
+            // read every tensor through the mapping, as a release's digest check does
+            for (long i = 0; i < t.byteSize(); i += 512) sum += t.data().get(ValueLayout.JAVA_BYTE, i);
+            if (!(untied && t.name().equals(TensorNames.TOKEN_EMBD))) copied += t.byteSize();
+        }
+        long before = mappedRssBytes(p);
+        assertThat(before).as("faulted-in bytes of the mapping (checksum %d)", sum).isGreaterThanOrEqualTo(copied);
+        try (Model c = ResidentWeights.apply(m, WeightLoading.COPY, QUIET, PLENTY)) {
+            assertThat(ResidentWeights.copied(c)).isTrue();
+            assertThat(mappedRssBytes(p)).as("resident bytes of the mapping after copying %,d bytes", copied)
+                    .isLessThanOrEqualTo(before - copied * 9 / 10);
+        }
+    }
+
+    /** Resident bytes of this process's mappings of {@code file}, from /proc/self/smaps. */
+    static long mappedRssBytes(Path file) throws Exception {
+        String name = file.toRealPath().toString();
+        long kb = 0;
+        boolean in = false;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) in = line.endsWith(" " + name);
+            else if (in && line.startsWith("Rss:")) kb += Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+        return kb * 1024;
     }
 
     @Test
