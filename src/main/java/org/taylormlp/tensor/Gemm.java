@@ -122,7 +122,7 @@ final class Gemm {
                 if (mr < MR) java.util.Arrays.fill(panel, mr * kc, MR * kc, 0f);
                 boolean add = k0 > 0;
                 for (int b0 = 0; b0 < batch; b0 += NB) {
-                    tile(panel, kc, xt, b0 * k + k0 * NB, NB, tile);
+                    tile(panel, kc, xt, b0 * k + k0 * NB, tile);
                     int nb = Math.min(NB, batch - b0);
                     for (int i = 0; i < mr; i++) {
                         int o = b0 * rows + rg + i, to = i * NB;
@@ -138,16 +138,17 @@ final class Gemm {
     }
 
     /**
-     * The micro-kernel: {@code res[r · NB + b] = Σ_c panel[r · kc + c] · xt[xo + c · xs + b]} for r < MR, b < NB.
-     * Written out by hand: C2 keeps the 12 accumulators in registers only when nothing in the loop is a call.
+     * The micro-kernel: {@code res[r · NB + b] = Σ_c panel[r · kc + c] · xt[xo + c · NB + b]} for r < MR, b < NB.
+     * Written out by hand: C2 keeps the 12 accumulators in registers only when nothing in the loop is a call; the
+     * activation stride is the constant NB so that C2 can take the bounds checks out of the loop.
      */
-    static void tile(float[] p, int kc, float[] xt, int xo, int xs, float[] res) {
+    static void tile(float[] p, int kc, float[] xt, int xo, float[] res) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
         FloatVector c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
         int p1 = kc, p2 = 2 * kc, p3 = 3 * kc, p4 = 4 * kc, p5 = 5 * kc;
         for (int c = 0; c < kc; c++) {
-            int xi = xo + c * xs;
+            int xi = xo + c * NB;
             FloatVector x0 = FloatVector.fromArray(F, xt, xi), x1 = FloatVector.fromArray(F, xt, xi + L);
             FloatVector w = FloatVector.broadcast(F, p[c]);
             c00 = w.fma(x0, c00); c01 = w.fma(x1, c01);
