@@ -101,6 +101,30 @@ class KQuantConvertTest {
         assertThat(d).as("max |Δlogit| Q4_K_M file vs its F32 dequantization").isLessThan(1e-4 * maxRef);
     }
 
+    /**
+     * protect and audit take a K-quant file: the release is built from the weights as llama.cpp dequantizes them,
+     * and the audit's zero-query recovery gives back exactly those weights (the K-quant original, not the F32 source).
+     */
+    @Test
+    void protectAndAuditTakeKQuantInputs() throws Exception {
+        Path f32 = dir.resolve("pa-f32.gguf"), q = dir.resolve("pa-q4km.gguf");
+        Path calib = dir.resolve("pa.calib"), rel = dir.resolve("pa.release.safetensors"), out = dir.resolve("pa-audit");
+        try (Model m = SyntheticModels.create(llama256())) {
+            ModelWriters.writeGguf(m, DType.F32, f32);
+        }
+        assertThat(Main.execute("convert", f32.toString(), "--to", "gguf", "--dtype", "q4_k_m", "--out", q.toString())).isZero();
+        assertThat(Main.execute("calibrate", "-m", q.toString(), "--self-text", "256", "-o", calib.toString(), "-t", "1")).isZero();
+        assertThat(Main.execute("protect", "-m", q.toString(), "--calibration", calib.toString(), "-o", rel.toString())).isZero();
+        assertThat(Main.execute("audit", rel.toString(), "--original", q.toString(), "--attacks", "zero_query",
+                "--skip-learning", "--out", out.toString(), "-t", "1")).isZero();
+        com.fasterxml.jackson.databind.JsonNode j = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(java.nio.file.Files.readString(out.resolve("report.json")));
+        System.out.printf("K-quant original: audit recovered_relative_error %.3g, neurons recovered %.3f%n",
+                j.path("recovered_relative_error").asDouble(), j.path("fraction_neurons_recovered").asDouble());
+        assertThat(j.path("fraction_neurons_recovered").asDouble()).isEqualTo(1.0);
+        assertThat(j.path("recovered_relative_error").asDouble()).isLessThan(1e-6);
+    }
+
     @Test
     void rowsThatAreNotWholeSuperBlocksFallBackAsInLlamaCpp() throws Exception {
         Path f32 = dir.resolve("tiny.gguf");
