@@ -113,25 +113,29 @@ final class Gemm {
         float[] panel = PANEL.get();
         float[] tile = TILE.get();
         // column blocks outermost: a block of the transposed activations (KC × batch floats) stays in L2 while every
-        // row of the chunk passes over it; each weight is still read once
+        // row of the chunk passes over it; each weight is still read once (rows outermost, re-reading the activations
+        // for every 6 rows, measured the same within 2 % on 8B shapes)
         for (int k0 = 0; k0 < k; k0 += KC) {
-            int kc = Math.min(KC, k - k0);
-            for (int rg = r0; rg < r1; rg += MR) {
-                int mr = Math.min(MR, r1 - rg);
-                for (int i = 0; i < mr; i++) unpack(t, m, (rg + i) * rowBytes, k0, kc, panel, i * kc);
-                if (mr < MR) java.util.Arrays.fill(panel, mr * kc, MR * kc, 0f);
-                boolean add = k0 > 0;
-                for (int b0 = 0; b0 < batch; b0 += NB) {
-                    tile(panel, kc, xt, b0 * k + k0 * NB, tile);
-                    int nb = Math.min(NB, batch - b0);
-                    for (int i = 0; i < mr; i++) {
-                        int o = b0 * rows + rg + i, to = i * NB;
-                        if (add) {
-                            for (int b = 0; b < nb; b++) out[o + b * rows] += tile[to + b];
-                        } else {
-                            for (int b = 0; b < nb; b++) out[o + b * rows] = tile[to + b];
-                        }
-                    }
+            for (int rg = r0; rg < r1; rg += MR) group(t, m, rowBytes, k, rows, k0, rg, Math.min(MR, r1 - rg), xt, batch, out, panel, tile);
+        }
+    }
+
+    /** Rows [rg, rg + mr) × columns [k0, k0 + KC) of the product: unpack the panel, run the tiles, store or add. */
+    private static void group(DType t, MemorySegment m, long rowBytes, int k, int rows, int k0, int rg, int mr,
+                              float[] xt, int batch, float[] out, float[] panel, float[] tile) {
+        int kc = Math.min(KC, k - k0);
+        for (int i = 0; i < mr; i++) unpack(t, m, (rg + i) * rowBytes, k0, kc, panel, i * kc);
+        if (mr < MR) java.util.Arrays.fill(panel, mr * kc, MR * kc, 0f);
+        boolean add = k0 > 0;
+        for (int b0 = 0; b0 < batch; b0 += NB) {
+            tile(panel, kc, xt, b0 * k + k0 * NB, tile);
+            int nb = Math.min(NB, batch - b0);
+            for (int i = 0; i < mr; i++) {
+                int o = b0 * rows + rg + i, to = i * NB;
+                if (add) {
+                    for (int b = 0; b < nb; b++) out[o + b * rows] += tile[to + b];
+                } else {
+                    for (int b = 0; b < nb; b++) out[o + b * rows] = tile[to + b];
                 }
             }
         }
