@@ -8,11 +8,14 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
 
+import static org.taylormlp.tensor.VectorKernels.BQ8;
+import static org.taylormlp.tensor.VectorKernels.BQ8_LANES;
 import static org.taylormlp.tensor.VectorKernels.F;
+import static org.taylormlp.tensor.VectorKernels.I;
 import static org.taylormlp.tensor.VectorKernels.L;
+import static org.taylormlp.tensor.VectorKernels.Q8_PARTS;
+import static org.taylormlp.tensor.VectorKernels.S;
 
 /**
  * The batched product of prompt processing, {@code out[b, r] = W[r, :] · x[b, :]}, blocked for the caches and
@@ -49,11 +52,6 @@ final class Gemm {
     static final int KC = 1024;
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
-    private static final VectorSpecies<Byte> BQ8 = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(L, 8) * 8));
-    private static final int BQ8_LANES = BQ8.length();
-    private static final int Q8_PARTS = BQ8_LANES / L;
 
     /** A thread's weight panel (MR × KC) and tile of results (MR × NB). */
     private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[MR * KC]);
@@ -116,43 +114,39 @@ final class Gemm {
         // row of the chunk passes over it; each weight is still read once (rows outermost, re-reading the activations
         // for every 6 rows, measured the same within 2 % on 8B shapes)
         for (int k0 = 0; k0 < k; k0 += KC) {
-            for (int rg = r0; rg < r1; rg += MR) group(t, m, rowBytes, k, rows, k0, rg, Math.min(MR, r1 - rg), xt, batch, out, panel, tile);
-        }
-    }
-
-    /** Rows [rg, rg + mr) × columns [k0, k0 + KC) of the product: unpack the panel, run the tiles, store or add. */
-    private static void group(DType t, MemorySegment m, long rowBytes, int k, int rows, int k0, int rg, int mr,
-                              float[] xt, int batch, float[] out, float[] panel, float[] tile) {
-        int kc = Math.min(KC, k - k0);
-        for (int i = 0; i < mr; i++) unpack(t, m, (rg + i) * rowBytes, k0, kc, panel, i * kc);
-        if (mr < MR) java.util.Arrays.fill(panel, mr * kc, MR * kc, 0f);
-        boolean add = k0 > 0;
-        for (int b0 = 0; b0 < batch; b0 += NB) {
-            tile(panel, kc, xt, b0 * k + k0 * NB, tile);
-            int nb = Math.min(NB, batch - b0);
-            for (int i = 0; i < mr; i++) {
-                int o = b0 * rows + rg + i, to = i * NB;
-                if (add) {
-                    for (int b = 0; b < nb; b++) out[o + b * rows] += tile[to + b];
-                } else {
-                    for (int b = 0; b < nb; b++) out[o + b * rows] = tile[to + b];
+            int kc = Math.min(KC, k - k0);
+            for (int rg = r0; rg < r1; rg += MR) {
+                int mr = Math.min(MR, r1 - rg);
+                for (int i = 0; i < mr; i++) unpack(t, m, (rg + i) * rowBytes, k0, kc, panel, i * kc);
+                if (mr < MR) java.util.Arrays.fill(panel, mr * kc, MR * kc, 0f);
+                boolean add = k0 > 0;
+                for (int b0 = 0; b0 < batch; b0 += NB) {
+                    tile(panel, kc, xt, b0 * k + k0 * NB, NB, tile);
+                    int nb = Math.min(NB, batch - b0);
+                    for (int i = 0; i < mr; i++) {
+                        int o = b0 * rows + rg + i, to = i * NB;
+                        if (add) {
+                            for (int b = 0; b < nb; b++) out[o + b * rows] += tile[to + b];
+                        } else {
+                            for (int b = 0; b < nb; b++) out[o + b * rows] = tile[to + b];
+                        }
+                    }
                 }
             }
         }
     }
 
     /**
-     * The micro-kernel: {@code res[r · NB + b] = Σ_c panel[r · kc + c] · xt[xo + c · NB + b]} for r < MR, b < NB.
-     * Written out by hand: C2 keeps the 12 accumulators in registers only when nothing in the loop is a call; the
-     * activation stride is the constant NB so that C2 can take the bounds checks out of the loop.
+     * The micro-kernel: {@code res[r · NB + b] = Σ_c panel[r · kc + c] · xt[xo + c · xs + b]} for r < MR, b < NB.
+     * Written out by hand: C2 keeps the 12 accumulators in registers only when nothing in the loop is a call.
      */
-    static void tile(float[] p, int kc, float[] xt, int xo, float[] res) {
+    static void tile(float[] p, int kc, float[] xt, int xo, int xs, float[] res) {
         FloatVector z = FloatVector.zero(F);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
         FloatVector c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
         int p1 = kc, p2 = 2 * kc, p3 = 3 * kc, p4 = 4 * kc, p5 = 5 * kc;
         for (int c = 0; c < kc; c++) {
-            int xi = xo + c * NB;
+            int xi = xo + c * xs;
             FloatVector x0 = FloatVector.fromArray(F, xt, xi), x1 = FloatVector.fromArray(F, xt, xi + L);
             FloatVector w = FloatVector.broadcast(F, p[c]);
             c00 = w.fma(x0, c00); c01 = w.fma(x1, c01);

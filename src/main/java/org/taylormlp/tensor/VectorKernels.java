@@ -61,12 +61,12 @@ public final class VectorKernels implements Kernels {
 
     static final VectorSpecies<Float> F = chooseSpecies();
     static final int L = F.length();
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     /** Bytes species for Q8_0: L lanes, but at least 64 bits (8 lanes). */
-    private static final VectorSpecies<Byte> BQ8 = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(L, 8) * 8));
-    private static final int BQ8_LANES = BQ8.length();
-    private static final int Q8_PARTS = BQ8_LANES / L;
+    static final VectorSpecies<Byte> BQ8 = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(L, 8) * 8));
+    static final int BQ8_LANES = BQ8.length();
+    static final int Q8_PARTS = BQ8_LANES / L;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Lane rotations by L/2, L/4, .., 1 for {@link #sum}. */
     private static final VectorShuffle<Float> ROT_HALF = VectorShuffle.iota(F, L / 2, 1, true);
