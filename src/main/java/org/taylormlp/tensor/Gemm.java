@@ -64,7 +64,7 @@ final class Gemm {
     private Gemm() {
     }
 
-    /** Tokens rounded up to whole tiles: the row stride of {@link #transpose}'s result. */
+    /** Tokens rounded up to whole tiles of {@link #NB}: the transposed activations hold this many × k floats. */
     static int paddedBatch(int batch) {
         return (batch + NB - 1) / NB * NB;
     }
