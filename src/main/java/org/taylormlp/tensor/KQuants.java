@@ -412,7 +412,7 @@ public final class KQuants {
     }
 
     // Q4_1, Q5_0 and Q5_1: as Q4_0 in VectorKernels (low nibbles are elements 0..15, high 16..31), the fifth bits
-    // gathered from the qh word by a shuffle and per-lane shifts; value = q·d + m (Q5_0: q − 16 in the byte lanes,
+    // spread from the qh word through a table ({@link #fifthBits}); value = q·d + m (Q5_0: q − 16 in the byte lanes,
     // no m). One method per type with its constants written in: a generic version with run-time flags (and a vector
     // variable that could be null) measured several times slower.
 
