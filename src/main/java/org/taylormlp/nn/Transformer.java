@@ -317,31 +317,14 @@ public final class Transformer {
         int half = cfg.rotaryDim() / 2;
         float scale = (float) (1.0 / Math.sqrt(hs));
         float[] kc = keyCache[l], vc = valueCache[l];
-        if (attnBatch > 1) {
-            for (int h = h0; h < h1; h++) {
-                kernels.attention(q, h * hs, qd, attnBatch, kc, vc, (h / group) * hs, kvd, attnPos, cfg.slidingWindow(),
-                        hs, half, scale, attnOut, h * hs, qd);
-            }
-            return;
-        }
         for (int h = h0; h < h1; h++) {
-            float[] att = this.att[h];
-            int kvo = (h / group) * hs;
-            for (int b = 0; b < attnBatch; b++) {
-                int pos = attnPos + b;
-                int start = cfg.slidingWindow() > 0 ? Math.max(0, pos - cfg.slidingWindow() + 1) : 0;
-                int n = pos - start + 1;
-                int qo = b * qd + h * hs;
-                // scores: a float reduction, which C2 does not vectorize by itself (it keeps the order)
-                for (int t = start; t <= pos; t++) att[t - start] = kernels.dotHalfSplit(q, qo, kc, t * kvd + kvo, hs, half) * scale;
-                kernels.softmax(att, 0, n);
-                // weighted sum of values: an element-wise loop, which C2 vectorizes
-                Arrays.fill(attnOut, qo, qo + hs, 0f);
-                for (int t = start; t <= pos; t++) {
-                    float a = att[t - start];
-                    int vo = t * kvd + kvo;
-                    for (int i = 0; i < hs; i++) attnOut[qo + i] += a * vc[vo + i];
-                }
+            int qo = h * hs, kvo = (h / group) * hs;
+            if (attnBatch > 1) {
+                kernels.attention(q, qo, qd, attnBatch, kc, vc, kvo, kvd, attnPos, cfg.slidingWindow(), hs, half, scale,
+                        attnOut, qo, qd);
+            } else {
+                Kernels.attendStepwise(kernels, q, qo, qd, 1, kc, vc, kvo, kvd, attnPos, cfg.slidingWindow(), hs, half,
+                        scale, attnOut, qo, qd, att[h]);
             }
         }
     }

@@ -146,29 +146,24 @@ public final class KQuants {
      * at once (the values of {@link #get}).
      */
     static void read(DType t, MemorySegment m, long start, float[] dst, int off, int n) {
-        int bs = t.blockSize();
+        int bs = t.blockSize(), bb = t.blockBytes();
+        byte[] raw = new byte[bb];
         float[] blk = null;
         long end = start + n;
         for (long i = start; i < end; ) {
             long b = i / bs;
             int e0 = (int) (i - b * bs);
             int cnt = (int) Math.min(bs - e0, end - i);
+            MemorySegment.copy(m, U8, b * bb, raw, 0, bb);
             if (e0 == 0 && cnt == bs) {
-                dequantizeBlock(t, m, b * t.blockBytes(), dst, off + (int) (i - start));
+                dequantizeBlock(t, raw, 0, dst, off + (int) (i - start));
             } else {
                 if (blk == null) blk = new float[bs];
-                dequantizeBlock(t, m, b * t.blockBytes(), blk, 0);
+                dequantizeBlock(t, raw, 0, blk, 0);
                 System.arraycopy(blk, e0, dst, off + (int) (i - start), cnt);
             }
             i += cnt;
         }
-    }
-
-    /** One block at byte offset {@code blk} into {@code y[yo .. yo + blockSize)}, in the order of ggml's loops. */
-    static void dequantizeBlock(DType t, MemorySegment m, long blk, float[] y, int yo) {
-        byte[] b = new byte[t.blockBytes()];
-        MemorySegment.copy(m, U8, blk, b, 0, b.length);
-        dequantizeBlock(t, b, 0, y, yo);
     }
 
     private static float h(byte[] b, int o) {
@@ -261,19 +256,6 @@ public final class KQuants {
 
     // ------------------------------------------------------------------------------------------ vector kernels
 
-    /** W[r] · x for one row of {@code n} columns at byte offset {@code off}. */
-    static float dot(DType t, MemorySegment m, long off, float[] x, int xo, int n) {
-        return switch (t) {
-            case Q4_K -> dotQ4K(m, off, x, xo, n);
-            case Q5_K -> dotQ5K(m, off, x, xo, n);
-            case Q6_K -> dotQ6K(m, off, x, xo, n);
-            case Q4_1 -> dotQ4_1(m, off, x, xo, n);
-            case Q5_0 -> dotQ5_0(m, off, x, xo, n);
-            case Q5_1 -> dotQ5_1(m, off, x, xo, n);
-            default -> throw new IllegalArgumentException(t + " is not a KQuants type");
-        };
-    }
-
     /** out[ob + r] = W[r] · x for r in [r0, r1). */
     static void rows(DType t, MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
         switch (t) {
@@ -281,8 +263,14 @@ public final class KQuants {
             case Q5_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ5K(m, r * rowBytes, x, xo, n); }
             case Q6_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ6K(m, r * rowBytes, x, xo, n); }
             case Q4_1 -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ4_1(m, r * rowBytes, x, xo, n); }
-            case Q5_0 -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ5_0(m, r * rowBytes, x, xo, n); }
-            case Q5_1 -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ5_1(m, r * rowBytes, x, xo, n); }
+            case Q5_0 -> {
+                byte[] fb = new byte[32]; // fifth-bit scratch, one per call rather than per row
+                for (int r = r0; r < r1; r++) out[ob + r] = dotQ5_0(m, r * rowBytes, x, xo, n, fb);
+            }
+            case Q5_1 -> {
+                byte[] fb = new byte[32];
+                for (int r = r0; r < r1; r++) out[ob + r] = dotQ5_1(m, r * rowBytes, x, xo, n, fb);
+            }
             default -> throw new IllegalArgumentException(t + " is not a KQuants type");
         }
     }
@@ -443,8 +431,8 @@ public final class KQuants {
         return VectorKernels.sum(acc) + VectorKernels.sum(mins);
     }
 
-    static float dotQ5_0(MemorySegment m, long off, float[] x, int xo, int n) {
-        byte[] fb = new byte[32];
+    /** fb: 32 bytes of scratch for {@link #fifthBits}. */
+    static float dotQ5_0(MemorySegment m, long off, float[] x, int xo, int n, byte[] fb) {
         FloatVector acc = FloatVector.zero(F);
         long blk = off;
         for (int i = 0; i < n; i += 32, blk += 22) {
@@ -471,8 +459,8 @@ public final class KQuants {
         return VectorKernels.sum(acc);
     }
 
-    static float dotQ5_1(MemorySegment m, long off, float[] x, int xo, int n) {
-        byte[] fb = new byte[32];
+    /** fb: 32 bytes of scratch for {@link #fifthBits}. */
+    static float dotQ5_1(MemorySegment m, long off, float[] x, int xo, int n, byte[] fb) {
         FloatVector acc = FloatVector.zero(F), mins = acc;
         long blk = off;
         for (int i = 0; i < n; i += 32, blk += 24) {

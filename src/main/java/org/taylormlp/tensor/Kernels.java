@@ -112,13 +112,26 @@ public interface Kernels {
      */
     default void attention(float[] q, int qOff, int qStride, int nq, float[] kc, float[] vc, int kvOff, int kvStride,
                            int firstPos, int window, int hs, int half, float scale, float[] out, int outOff, int outStride) {
-        float[] att = new float[firstPos + nq];
+        attendStepwise(this, q, qOff, qStride, nq, kc, vc, kvOff, kvStride, firstPos, window, hs, half, scale, out, outOff,
+                outStride, new float[firstPos + nq]);
+    }
+
+    /**
+     * {@link #attention} query by query with {@code k}'s {@link #dotHalfSplit}, {@link #softmax} and a weighted sum:
+     * the decode step's attention (the forward pass calls it for single tokens) and the default for batches.
+     * {@code att} is scratch for the scores of one query (at least {@code firstPos + nq} floats).
+     */
+    static void attendStepwise(Kernels k, float[] q, int qOff, int qStride, int nq, float[] kc, float[] vc, int kvOff,
+                               int kvStride, int firstPos, int window, int hs, int half, float scale, float[] out,
+                               int outOff, int outStride, float[] att) {
         for (int b = 0; b < nq; b++) {
             int pos = firstPos + b;
             int start = window > 0 ? Math.max(0, pos - window + 1) : 0;
             int n = pos - start + 1, qo = qOff + b * qStride, oo = outOff + b * outStride;
-            for (int t = start; t <= pos; t++) att[t - start] = dotHalfSplit(q, qo, kc, kvOff + t * kvStride, hs, half) * scale;
-            softmax(att, 0, n);
+            // scores: a float reduction, which C2 does not vectorize by itself (it keeps the order)
+            for (int t = start; t <= pos; t++) att[t - start] = k.dotHalfSplit(q, qo, kc, kvOff + t * kvStride, hs, half) * scale;
+            k.softmax(att, 0, n);
+            // weighted sum of values: an element-wise loop, which C2 vectorizes
             java.util.Arrays.fill(out, oo, oo + hs, 0f);
             for (int t = start; t <= pos; t++) {
                 float a = att[t - start];

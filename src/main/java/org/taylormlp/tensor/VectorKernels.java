@@ -352,16 +352,17 @@ public final class VectorKernels implements Kernels {
     }
 
     /** The reusable job object for the pool (guarded by its own monitor; nothing is allocated per call). */
+    private enum Mode { MATVEC, TRANSPOSE, MATMUL }
+
     private final class Job implements Parallel.RangeBody {
-        boolean matmul, transpose;
+        Mode mode;
         Tensor a, b, c;
         float[] x, outA, outB, outC;
-        int xOff, outBase, rowStart, ra, rb, rc, batch;
+        int xOff, outBase, rowStart, ra, rb, rc, batch, cols;
 
         void setMatvec(Tensor a, Tensor b, Tensor c, float[] x, int xOff, float[] outA, float[] outB, float[] outC,
                        int outBase, int rowStart, int ra, int rb, int rc) {
-            this.matmul = false;
-            this.transpose = false;
+            this.mode = Mode.MATVEC;
             this.a = a; this.b = b; this.c = c;
             this.x = x; this.xOff = xOff;
             this.outA = outA; this.outB = outB; this.outC = outC;
@@ -369,19 +370,19 @@ public final class VectorKernels implements Kernels {
             this.ra = ra; this.rb = rb; this.rc = rc;
         }
 
+        /** Token tiles of x ({@code batch} rows of {@code cols}) transposed into xt ({@link Gemm#transpose}). */
         void setTranspose(float[] x, float[] xt, int batch, int cols) {
-            this.matmul = false;
-            this.transpose = true;
-            this.x = x; this.outA = xt; this.batch = batch; this.xOff = cols;
+            this.mode = Mode.TRANSPOSE;
+            this.x = x; this.outA = xt; this.batch = batch; this.cols = cols;
         }
 
         void setMatmul(Tensor a, Tensor b, Tensor c, float[] xt, int batch, float[] outA, float[] outB, float[] outC,
                        int ra, int rb, int rc) {
-            this.transpose = false;
-            this.matmul = true;
+            this.mode = Mode.MATMUL;
             this.a = a; this.b = b; this.c = c;
             this.x = xt; this.batch = batch;
             this.outA = outA; this.outB = outB; this.outC = outC;
+            this.outBase = 0; this.rowStart = 0;
             this.ra = ra; this.rb = rb; this.rc = rc;
         }
 
@@ -392,29 +393,20 @@ public final class VectorKernels implements Kernels {
 
         @Override
         public void run(int start, int end) {
-            if (transpose) { // token tiles; xOff holds the row length
-                Gemm.transpose(x, outA, batch, xOff, start, end);
+            if (mode == Mode.TRANSPOSE) {
+                Gemm.transpose(x, outA, batch, cols, start, end);
                 return;
             }
             // The index space is A's rows, then B's, then C's; a chunk may straddle a boundary.
-            if (matmul) {
-                if (start < ra) Gemm.rows(a, x, batch, outA, start, Math.min(end, ra));
-                if (end > ra && start < ra + rb) Gemm.rows(b, x, batch, outB, Math.max(start, ra) - ra, Math.min(end, ra + rb) - ra);
-                if (end > ra + rb) Gemm.rows(c, x, batch, outC, Math.max(start, ra + rb) - ra - rb, end - ra - rb);
-                return;
-            }
-            if (start < ra) {
-                int e = Math.min(end, ra);
-                rows(a, x, xOff, outA, outBase, rowStart + start, rowStart + e);
-            }
-            if (end > ra && start < ra + rb) {
-                int s = Math.max(start, ra) - ra, e = Math.min(end, ra + rb) - ra;
-                rows(b, x, xOff, outB, 0, s, e);
-            }
-            if (end > ra + rb) {
-                int s = Math.max(start, ra + rb) - ra - rb, e = end - ra - rb;
-                rows(c, x, xOff, outC, 0, s, e);
-            }
+            if (start < ra) part(a, outA, outBase, rowStart + start, rowStart + Math.min(end, ra));
+            if (end > ra && start < ra + rb) part(b, outB, 0, Math.max(start, ra) - ra, Math.min(end, ra + rb) - ra);
+            if (end > ra + rb) part(c, outC, 0, Math.max(start, ra + rb) - ra - rb, end - ra - rb);
+        }
+
+        /** Rows [r0, r1) of one product: matrix-vector (decode) or batched (prompt). */
+        private void part(Tensor w, float[] out, int base, int r0, int r1) {
+            if (mode == Mode.MATMUL) Gemm.rows(w, x, batch, out, r0, r1);
+            else rows(w, x, xOff, out, base, r0, r1);
         }
     }
 
