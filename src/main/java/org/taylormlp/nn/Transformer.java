@@ -71,9 +71,9 @@ public final class Transformer {
         this.kernels = kernels;
         this.maxContext = Math.max(1, Math.min(maxContext, cfg.contextLength()));
         this.maxBatch = Math.max(1, maxBatch);
-        this.tokenEmbd = model.require(TensorNames.TOKEN_EMBD);
-        this.output = cfg.tiedEmbeddings() ? tokenEmbd
-                : (model.optional(TensorNames.OUTPUT) != null ? model.require(TensorNames.OUTPUT) : tokenEmbd);
+        this.tokenEmbd = kernels.prepare(model.require(TensorNames.TOKEN_EMBD));
+        this.output = cfg.tiedEmbeddings() || model.optional(TensorNames.OUTPUT) == null ? tokenEmbd
+                : kernels.prepare(model.require(TensorNames.OUTPUT));
         this.outputBias = floats(model, TensorNames.OUTPUT_BIAS);
         this.outputNorm = new Norm(cfg.normType(), model.require(TensorNames.OUTPUT_NORM).toFloats(),
                 floats(model, TensorNames.OUTPUT_NORM_BIAS), cfg.normEps());
@@ -90,10 +90,10 @@ public final class Transformer {
             Norm fn = cfg.parallelResidual() ? null
                     : new Norm(cfg.normType(), model.require(TensorNames.blk(l, TensorNames.FFN_NORM)).toFloats(),
                     floats(model, TensorNames.blk(l, "ffn_norm.bias")), cfg.normEps());
-            Tensor wq = model.require(TensorNames.blk(l, TensorNames.ATTN_Q));
-            Tensor wk = model.require(TensorNames.blk(l, TensorNames.ATTN_K));
-            Tensor wv = model.require(TensorNames.blk(l, TensorNames.ATTN_V));
-            Tensor wo = model.require(TensorNames.blk(l, TensorNames.ATTN_OUT));
+            Tensor wq = kernels.prepare(model.require(TensorNames.blk(l, TensorNames.ATTN_Q)));
+            Tensor wk = kernels.prepare(model.require(TensorNames.blk(l, TensorNames.ATTN_K)));
+            Tensor wv = kernels.prepare(model.require(TensorNames.blk(l, TensorNames.ATTN_V)));
+            Tensor wo = kernels.prepare(model.require(TensorNames.blk(l, TensorNames.ATTN_OUT)));
             checkShape(model, wq, cfg.qDim(), cfg.dim());
             checkShape(model, wk, cfg.kvDim(), cfg.dim());
             checkShape(model, wv, cfg.kvDim(), cfg.dim());
@@ -129,9 +129,9 @@ public final class Transformer {
     /** The model's ordinary MLP for layer {@code l}, checked against the configuration. */
     public static FeedForward denseFeedForward(Model model, int l, Kernels kernels) {
         ModelConfig c = model.config();
-        Tensor gate = c.gatedMlp() ? model.require(TensorNames.blk(l, TensorNames.FFN_GATE)) : null;
-        Tensor up = model.require(TensorNames.blk(l, TensorNames.FFN_UP));
-        Tensor down = model.require(TensorNames.blk(l, TensorNames.FFN_DOWN));
+        Tensor gate = c.gatedMlp() ? kernels.prepare(model.require(TensorNames.blk(l, TensorNames.FFN_GATE))) : null;
+        Tensor up = kernels.prepare(model.require(TensorNames.blk(l, TensorNames.FFN_UP)));
+        Tensor down = kernels.prepare(model.require(TensorNames.blk(l, TensorNames.FFN_DOWN)));
         if (gate != null) checkShape(model, gate, c.hiddenDim(), c.dim());
         checkShape(model, up, c.hiddenDim(), c.dim());
         checkShape(model, down, c.dim(), c.hiddenDim());

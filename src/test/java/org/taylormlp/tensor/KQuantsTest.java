@@ -180,6 +180,54 @@ class KQuantsTest {
         }
     }
 
+    /**
+     * The vector kernels compute Q5_0 weights as Q8_0 ({@link VectorKernels#prepare}): every value the same float bit
+     * for bit (hand-packed blocks, blocks of raw random bytes whose f16 scales include subnormals, infinities and
+     * NaNs), the same name and shape, products within the bound of the exact sum; other types and the scalar
+     * kernels keep the tensor itself.
+     */
+    @Test
+    void q5_0WeightsArePreparedAsQ8_0WithTheSameValues() {
+        Random rnd = new Random(71);
+        int rows = 6, cols = 3 * 32 * 4, per = cols / 32;
+        byte[] all = new byte[rows * per * 22];
+        for (int k = 0; k < rows * per; k++) {
+            byte[] b = k % 3 == 2 ? new byte[22] : block(DType.Q5_0, rnd).bytes();
+            if (k % 3 == 2) rnd.nextBytes(b);
+            System.arraycopy(b, 0, all, k * 22, 22);
+        }
+        all[2 * 22] = 0; all[2 * 22 + 1] = (byte) 0x7c;               // +Inf scale
+        all[5 * 22] = 1; all[5 * 22 + 1] = (byte) 0xfe;               // NaN scale
+        all[8 * 22] = 3; all[8 * 22 + 1] = 0;                         // subnormal scale
+        Tensor w = tensorOf(DType.Q5_0, all, rows, cols);
+        VectorKernels k = new VectorKernels(1);
+        try {
+            Tensor p = k.prepare(w);
+            assertThat(p.dtype()).isEqualTo(DType.Q8_0);
+            assertThat(p.name()).isEqualTo(w.name());
+            assertThat(p.shape()).containsExactly(w.shape());
+            float[] a = new float[rows * cols], b = new float[rows * cols];
+            w.read(0, a, 0, a.length);
+            p.read(0, b, 0, b.length);
+            for (int i = 0; i < a.length; i++) {
+                assertThat(Float.floatToIntBits(b[i])).as("element %d", i).isEqualTo(Float.floatToIntBits(a[i]));
+            }
+            // products over the finite rows (rows 0, 1 hold the Inf and NaN scales)
+            float[] x = TestTensors.gaussian(rnd, cols, 1.0), out = new float[rows];
+            k.matvec(p, x, out);
+            for (int r = 2; r < rows; r++) {
+                double[] truth = TestTensors.truth(w, x, 0, r);
+                assertThat((double) out[r]).as("row %d", r)
+                        .isCloseTo(truth[0], org.assertj.core.data.Offset.offset(256 * 0x1p-24 * truth[1] + 1e-6));
+            }
+            Tensor q4k = tensorOf(DType.Q4_K, block(DType.Q4_K, rnd).bytes(), 1, 256);
+            assertThat(k.prepare(q4k)).isSameAs(q4k);
+            assertThat(ScalarKernels.INSTANCE.prepare(w)).isSameAs(w);
+        } finally {
+            k.pool().close();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     void quantizerRoundTripsWithinItsStep(DType t) {
