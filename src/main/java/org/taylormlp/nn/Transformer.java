@@ -27,6 +27,11 @@ public final class Transformer {
     private final Norm outputNorm;
     private final Block[] blocks;
     private final Rope rope;
+    /**
+     * Per layer, head-major: kv head h's key (value) at position p at {@code (h · maxContext + p) · headDim}, so that
+     * a head's attention reads one sequential stream (the decode step reads the cache from memory after each layer's
+     * weights have passed through the caches).
+     */
     private final float[][] keyCache, valueCache;
 
     // scratch, sized [maxBatch × ...]
@@ -195,10 +200,12 @@ public final class Transformer {
                 if (tokens >= 512) break;
             }
         } finally {
-            int kvd = cfg.kvDim();
+            int hs = cfg.headDim(), span = maxContext * hs;
             for (int l = 0; l < blocks.length; l++) {
-                Arrays.fill(keyCache[l], 0, used * kvd, 0f);
-                Arrays.fill(valueCache[l], 0, used * kvd, 0f);
+                for (int h = 0; h < cfg.nKvHeads(); h++) {
+                    Arrays.fill(keyCache[l], h * span, h * span + used * hs, 0f);
+                    Arrays.fill(valueCache[l], h * span, h * span + used * hs, 0f);
+                }
             }
             Arrays.fill(logitsBuf, 0f);
         }
@@ -260,8 +267,10 @@ public final class Transformer {
                 // q and k leave RoPE in half-split order (see Rope.applyHalfSplit); the cache holds k that way
                 for (int h = 0; h < cfg.nHeads(); h++) rope.applyHalfSplit(kernels, q, b * qd + h * hs);
                 for (int h = 0; h < cfg.nKvHeads(); h++) rope.applyHalfSplit(kernels, k, b * kvd + h * hs);
-                System.arraycopy(k, b * kvd, keyCache[l], p * kvd, kvd);
-                System.arraycopy(v, b * kvd, valueCache[l], p * kvd, kvd);
+                for (int h = 0, span = maxContext * hs; h < cfg.nKvHeads(); h++) {
+                    System.arraycopy(k, b * kvd + h * hs, keyCache[l], h * span + p * hs, hs);
+                    System.arraycopy(v, b * kvd + h * hs, valueCache[l], h * span + p * hs, hs);
+                }
             }
             attend(l, batch, pos);
             kernels.matmul(blk.wo, attnOut, batch, proj);
@@ -312,18 +321,18 @@ public final class Transformer {
     /** Decode/prefill attention for heads [h0, h1) of every row of the current batch. */
     private void attendHeads(int h0, int h1) {
         int l = attnLayer;
-        int qd = cfg.qDim(), kvd = cfg.kvDim(), hs = cfg.headDim();
+        int qd = cfg.qDim(), hs = cfg.headDim();
         int group = cfg.nHeads() / cfg.nKvHeads();
         int half = cfg.rotaryDim() / 2;
         float scale = (float) (1.0 / Math.sqrt(hs));
         float[] kc = keyCache[l], vc = valueCache[l];
         for (int h = h0; h < h1; h++) {
-            int qo = h * hs, kvo = (h / group) * hs;
+            int qo = h * hs, kvo = (h / group) * maxContext * hs;
             if (attnBatch > 1) {
-                kernels.attention(q, qo, qd, attnBatch, kc, vc, kvo, kvd, attnPos, cfg.slidingWindow(), hs, half, scale,
+                kernels.attention(q, qo, qd, attnBatch, kc, vc, kvo, hs, attnPos, cfg.slidingWindow(), hs, half, scale,
                         attnOut, qo, qd);
             } else {
-                Kernels.attendStepwise(kernels, q, qo, qd, 1, kc, vc, kvo, kvd, attnPos, cfg.slidingWindow(), hs, half,
+                Kernels.attendStepwise(kernels, q, qo, qd, 1, kc, vc, kvo, hs, attnPos, cfg.slidingWindow(), hs, half,
                         scale, attnOut, qo, qd, att[h]);
             }
         }
