@@ -222,7 +222,7 @@ final class Gemm {
                     for (int q = 0; q < 16; q += BQ8_LANES) {
                         ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
                         ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);
-                        ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                        ByteVector hi = KQuants.shr(b, 4).and((byte) 0x0f).sub((byte) 8);
                         int j = d + i + q;
                         ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(s).intoArray(dst, j);
                         ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(s).intoArray(dst, j + 16);

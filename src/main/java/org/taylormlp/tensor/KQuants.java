@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -49,9 +50,12 @@ public final class KQuants {
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class,
             jdk.incubator.vector.VectorShape.forBitSize(Math.max(L, 8) * 8));
     private static final int P = B.length();
+    /** The same bits as {@link #B} in 32-bit lanes, for cutting bit fields. */
+    private static final VectorSpecies<Integer> BI = VectorSpecies.of(int.class, B.vectorShape());
     private static final int PARTS = P / L;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+    private static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt QH = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /**
@@ -78,12 +82,44 @@ public final class KQuants {
         LONGS.set(fb, 24, SPREAD[qh >>> 24]);
     }
 
+    /**
+     * The byte lanes of {@code b} shifted right by {@code s} bits as 32-bit lanes: one instruction, where a shift of
+     * byte lanes has no AVX2 instruction and C2 emulates it with a widening, a shift and a narrowing (Q6_K's five
+     * byte shifts per 32 weights held its decode to 2 GMAC/s). The bits of the next byte enter each byte's top
+     * {@code s} bits, so callers mask the result.
+     */
+    static ByteVector shr(ByteVector b, int s) {
+        return b.reinterpretAsInts().lanewise(VectorOperators.LSHR, s).reinterpretAsBytes();
+    }
+
+    /** As {@link #shr}, left: for byte values whose shifted bits stay inside their byte (callers mask first). */
+    static ByteVector shl(ByteVector b, int s) {
+        return b.reinterpretAsInts().lanewise(VectorOperators.LSHL, s).reinterpretAsBytes();
+    }
+
     static float h(MemorySegment m, long off) {
         return Float.float16ToFloat(m.get(Tensor.I16_LE, off));
     }
 
     static int u8(MemorySegment m, long off) {
         return m.get(U8, off) & 0xff;
+    }
+
+    /**
+     * {@link #scaleMin} from the 12 scale bytes read as a little-endian long (bytes 0-7) and int (bytes 8-11): one
+     * bounds-checked read per row and super-block instead of two to four per sub-block.
+     */
+    static int scaleMin(long s, int t, int j) {
+        int d, mn;
+        if (j < 4) {
+            d = (int) (s >>> (8 * j)) & 63;
+            mn = (int) (s >>> (8 * j + 32)) & 63;
+        } else {
+            int e = (t >>> (8 * (j - 4))) & 0xff;
+            d = (e & 0xF) | ((int) (s >>> (8 * (j - 4) + 6)) & 3) << 4;
+            mn = (e >>> 4) | ((int) (s >>> (8 * j + 6)) & 3) << 4;
+        }
+        return d | (mn << 8);
     }
 
     /** ggml's get_scale_min_k4: the 6-bit scale (low 8 bits of the result) and min (bits 8..15) of sub-block j. */
@@ -277,7 +313,7 @@ public final class KQuants {
     /** out[ob + r] = W[r] · x for r in [r0, r1). */
     static void rows(DType t, MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
         switch (t) {
-            case Q4_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ4K(m, r * rowBytes, x, xo, n); }
+            case Q4_K -> rowsQ4K(m, rowBytes, x, xo, n, out, ob, r0, r1);
             case Q5_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ5K(m, r * rowBytes, x, xo, n); }
             case Q6_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ6K(m, r * rowBytes, x, xo, n); }
             case Q4_1 -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ4_1(m, r * rowBytes, x, xo, n); }
@@ -293,44 +329,76 @@ public final class KQuants {
         }
     }
 
+    /** A thread's sums of x over 32-element sub-blocks ({@link #subSums}). */
+    private static final ThreadLocal<float[][]> SUB_SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
+
     /**
-     * Q4_K: per group of 64, P bytes of qs at a time give P low-nibble elements (sub-block 2g) and P high-nibble
-     * ones (2g + 1). Sums per sub-block of q·x and of x, then acc += d·sc·Σq·x and mins += dmin·m·Σx.
+     * The calling thread's {@code xs[j] = Σ x[xo + 32j .. xo + 32j + 32)} for j < n / 32, each summed in one fixed
+     * order (so every thread gets the same bits): the mins of Q4_K/Q5_K rows are applied through these once per
+     * sub-block instead of summing x again in every row.
      */
-    static float dotQ4K(MemorySegment m, long off, float[] x, int xo, int n) {
-        FloatVector acc = FloatVector.zero(F), mins = acc;
-        long blk = off;
-        for (int i = 0; i < n; i += 256, blk += 144) {
-            float d = h(m, blk), dmin = h(m, blk + 2);
+    static float[] subSums(float[] x, int xo, int n) {
+        float[][] holder = SUB_SUMS.get();
+        if (holder[0].length < n / 32) holder[0] = new float[n / 32];
+        float[] xs = holder[0];
+        for (int j = 0; j < n / 32; j++) {
+            FloatVector v = FloatVector.fromArray(F, x, xo + 32 * j);
+            for (int q = L; q < 32; q += L) v = v.add(FloatVector.fromArray(F, x, xo + 32 * j + q));
+            xs[j] = VectorKernels.sum(v);
+        }
+        return xs;
+    }
+
+    /** Q4_K rows [r0, r1): {@link #dotQ4K} with the sums of x per sub-block computed once for all rows. */
+    static void rowsQ4K(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
+        float[] xs = subSums(x, xo, n);
+        for (int r = r0; r < r1; r++) out[ob + r] = dotQ4K(m, r * rowBytes, x, xo, n, xs);
+    }
+
+    /**
+     * Q4_K: a super-block's eight 6-bit scales and mins decoded once from the 12 bytes read as a long and an int;
+     * the mins applied as {@code dmin · Σ_j m_j·xs[j]} through the sums of x per sub-block ({@link #subSums}); per
+     * group of 64, the low nibbles (sub-block 2g) and high nibbles (2g + 1) cut in 32-bit lanes, widened to float
+     * lanes and multiplied with x into four independent sums, then scaled by {@code d·sc} once per sub-block.
+     */
+    static float dotQ4K(MemorySegment m, long a, float[] x, int xo, int n, float[] xs) {
+        FloatVector accA = FloatVector.zero(F), accA2 = accA;
+        float minsA = 0f;
+        for (int i = 0; i < n; i += 256, a += 144) {
+            float dA = h(m, a), dminA = h(m, a + 2);
+            long sa = m.get(I64_LE, a + 4);
+            int ta = m.get(QH, a + 12);
+            int s01 = scaleMin(sa, ta, 0), s11 = scaleMin(sa, ta, 1), s21 = scaleMin(sa, ta, 2), s31 = scaleMin(sa, ta, 3);
+            int s41 = scaleMin(sa, ta, 4), s51 = scaleMin(sa, ta, 5), s61 = scaleMin(sa, ta, 6), s71 = scaleMin(sa, ta, 7);
+            int xi = i / 32;
+            float mA = (s01 >> 8) * xs[xi] + (s11 >> 8) * xs[xi + 1] + (s21 >> 8) * xs[xi + 2] + (s31 >> 8) * xs[xi + 3]
+                    + (s41 >> 8) * xs[xi + 4] + (s51 >> 8) * xs[xi + 5] + (s61 >> 8) * xs[xi + 6] + (s71 >> 8) * xs[xi + 7];
+            minsA += dminA * mA;
             for (int g = 0; g < 4; g++) {
-                FloatVector sl = FloatVector.zero(F), sh = sl, xl = sl, xh = sl;
-                long qs = blk + 16 + 32 * g;
+                FloatVector al = FloatVector.zero(F), ah = al, al2 = al, ah2 = al;
+                long qa = a + 16 + 32 * g;
                 int xb = xo + i + 64 * g;
-                for (int q = 0; q < 32; q += P) {
-                    ByteVector b = ByteVector.fromMemorySegment(B, m, qs + q, LE);
-                    ByteVector lo = b.and((byte) 15), hi = b.lanewise(VectorOperators.LSHR, 4);
-                    FloatVector va = FloatVector.fromArray(F, x, xb + q), vb = FloatVector.fromArray(F, x, xb + 32 + q);
-                    sl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, sl);
-                    sh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(vb, sh);
-                    xl = xl.add(va);
-                    xh = xh.add(vb);
+                for (int q = 0; q < 32; q += 2 * P) {
+                    IntVector wa = IntVector.fromMemorySegment(BI, m, qa + q, LE), wb = IntVector.fromMemorySegment(BI, m, qa + q + P, LE);
+                    ByteVector alo = wa.and(0x0f0f0f0f).reinterpretAsBytes(), ahi = wa.lanewise(VectorOperators.LSHR, 4).and(0x0f0f0f0f).reinterpretAsBytes();
+                    ByteVector blo = wb.and(0x0f0f0f0f).reinterpretAsBytes(), bhi = wb.lanewise(VectorOperators.LSHR, 4).and(0x0f0f0f0f).reinterpretAsBytes();
+                    al = ((FloatVector) alo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + q), al);
+                    ah = ((FloatVector) ahi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 32 + q), ah);
+                    al2 = ((FloatVector) blo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + q + P), al2);
+                    ah2 = ((FloatVector) bhi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 32 + q + P), ah2);
                     if (PARTS == 2) {
-                        va = FloatVector.fromArray(F, x, xb + q + L);
-                        vb = FloatVector.fromArray(F, x, xb + 32 + q + L);
-                        sl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(va, sl);
-                        sh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(vb, sh);
-                        xl = xl.add(va);
-                        xh = xh.add(vb);
+                        al = ((FloatVector) alo.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + q + L), al);
+                        ah = ((FloatVector) ahi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + 32 + q + L), ah);
+                        al2 = ((FloatVector) blo.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + q + P + L), al2);
+                        ah2 = ((FloatVector) bhi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + 32 + q + P + L), ah2);
                     }
                 }
-                int sm0 = scaleMin(m, blk + 4, 2 * g), sm1 = scaleMin(m, blk + 4, 2 * g + 1);
-                acc = sl.fma(FloatVector.broadcast(F, d * (sm0 & 0xff)), acc);
-                acc = sh.fma(FloatVector.broadcast(F, d * (sm1 & 0xff)), acc);
-                mins = xl.fma(FloatVector.broadcast(F, dmin * (sm0 >> 8)), mins);
-                mins = xh.fma(FloatVector.broadcast(F, dmin * (sm1 >> 8)), mins);
+                int sl = g == 0 ? s01 : g == 1 ? s21 : g == 2 ? s41 : s61, sh = g == 0 ? s11 : g == 1 ? s31 : g == 2 ? s51 : s71;
+                accA = al.add(al2).fma(FloatVector.broadcast(F, dA * (sl & 0xff)), accA);
+                accA2 = ah.add(ah2).fma(FloatVector.broadcast(F, dA * (sh & 0xff)), accA2);
             }
         }
-        return VectorKernels.sum(acc) - VectorKernels.sum(mins);
+        return VectorKernels.sum(accA.add(accA2)) - minsA;
     }
 
     /** Q5_K: as {@link #dotQ4K}, the fifth bit of sub-block s taken from bit s of qh[l]. */
@@ -347,9 +415,8 @@ public final class KQuants {
                 for (int q = 0; q < 32; q += P) {
                     ByteVector b = ByteVector.fromMemorySegment(B, m, qs + q, LE);
                     ByteVector u = ByteVector.fromMemorySegment(B, m, blk + 16 + q, LE);
-                    ByteVector lo = b.and((byte) 15).or(u.lanewise(VectorOperators.LSHR, s0).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector hi = b.lanewise(VectorOperators.LSHR, 4)
-                            .or(u.lanewise(VectorOperators.LSHR, s1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector lo = b.and((byte) 15).or(shl(shr(u, s0).and((byte) 1), 4));
+                    ByteVector hi = shr(b, 4).and((byte) 15).or(shl(shr(u, s1).and((byte) 1), 4));
                     FloatVector va = FloatVector.fromArray(F, x, xb + q), vb = FloatVector.fromArray(F, x, xb + 32 + q);
                     sl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, sl);
                     sh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(vb, sh);
@@ -387,13 +454,14 @@ public final class KQuants {
                 long ql = blk + 64 * half, qh = blk + 128 + 32 * half, sc = blk + 192 + 8 * half;
                 int xb = xo + i + 128 * half;
                 for (int l = 0; l < 32; l += P) {
-                    ByteVector a = ByteVector.fromMemorySegment(B, m, ql + l, LE);
-                    ByteVector c = ByteVector.fromMemorySegment(B, m, ql + l + 32, LE);
-                    ByteVector hb = ByteVector.fromMemorySegment(B, m, qh + l, LE);
-                    ByteVector q1 = a.and((byte) 15).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = c.and((byte) 15).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                    // the bit fields are cut in 32-bit lanes (AVX2 has no byte shifts) and the bytes then centred
+                    IntVector a = IntVector.fromMemorySegment(BI, m, ql + l, LE);
+                    IntVector c = IntVector.fromMemorySegment(BI, m, ql + l + 32, LE);
+                    IntVector hb = IntVector.fromMemorySegment(BI, m, qh + l, LE);
+                    ByteVector q1 = a.and(0x0f0f0f0f).or(hb.lanewise(VectorOperators.LSHL, 4).and(0x30303030)).reinterpretAsBytes().sub((byte) 32);
+                    ByteVector q2 = c.and(0x0f0f0f0f).or(hb.lanewise(VectorOperators.LSHL, 2).and(0x30303030)).reinterpretAsBytes().sub((byte) 32);
+                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).and(0x0f0f0f0f).or(hb.and(0x30303030)).reinterpretAsBytes().sub((byte) 32);
+                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).and(0x0f0f0f0f).or(hb.lanewise(VectorOperators.LSHR, 2).and(0x30303030)).reinterpretAsBytes().sub((byte) 32);
                     int j = xb + l;
                     FloatVector s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, j));
                     FloatVector s2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, j + 32));
@@ -429,7 +497,7 @@ public final class KQuants {
             FloatVector s = FloatVector.zero(F), xs = s;
             for (int q = 0; q < 16; q += P) {
                 ByteVector b = ByteVector.fromMemorySegment(B, m, blk + 4 + q, LE);
-                ByteVector lo = b.and((byte) 15), hi = b.lanewise(VectorOperators.LSHR, 4);
+                ByteVector lo = b.and((byte) 15), hi = shr(b, 4).and((byte) 15);
                 int j = xo + i + q;
                 FloatVector va = FloatVector.fromArray(F, x, j), vb = FloatVector.fromArray(F, x, j + 16);
                 s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, s);
@@ -460,7 +528,7 @@ public final class KQuants {
                 ByteVector b = ByteVector.fromMemorySegment(B, m, blk + 6 + q, LE);
                 ByteVector fl = ByteVector.fromArray(B, fb, q), fh = ByteVector.fromArray(B, fb, q + 16);
                 ByteVector lo = b.and((byte) 15).or(fl).sub((byte) 16);
-                ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).or(fh).sub((byte) 16);
+                ByteVector hi = shr(b, 4).and((byte) 15).or(fh).sub((byte) 16);
                 int j = xo + i + q;
                 FloatVector va = FloatVector.fromArray(F, x, j), vb = FloatVector.fromArray(F, x, j + 16);
                 s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, s);
@@ -488,7 +556,7 @@ public final class KQuants {
                 ByteVector b = ByteVector.fromMemorySegment(B, m, blk + 8 + q, LE);
                 ByteVector fl = ByteVector.fromArray(B, fb, q), fh = ByteVector.fromArray(B, fb, q + 16);
                 ByteVector lo = b.and((byte) 15).or(fl);
-                ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).or(fh);
+                ByteVector hi = shr(b, 4).and((byte) 15).or(fh);
                 int j = xo + i + q;
                 FloatVector va = FloatVector.fromArray(F, x, j), vb = FloatVector.fromArray(F, x, j + 16);
                 s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, s);

@@ -681,8 +681,8 @@ public final class VectorKernels implements Kernels {
                     FloatVector xl = FloatVector.fromArray(F, x, j), xh = FloatVector.fromArray(F, x, j + 16);
                     ByteVector p = ByteVector.fromMemorySegment(BQ8, m, b0 + 2 + q, LE);
                     ByteVector e = ByteVector.fromMemorySegment(BQ8, m, b1 + 2 + q, LE);
-                    ByteVector plo = p.and((byte) 0x0f).sub((byte) 8), phi = p.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-                    ByteVector elo = e.and((byte) 0x0f).sub((byte) 8), ehi = e.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                    ByteVector plo = p.and((byte) 0x0f).sub((byte) 8), phi = KQuants.shr(p, 4).and((byte) 0x0f).sub((byte) 8);
+                    ByteVector elo = e.and((byte) 0x0f).sub((byte) 8), ehi = KQuants.shr(e, 4).and((byte) 0x0f).sub((byte) 8);
                     s = ((FloatVector) plo.convertShape(VectorOperators.B2F, F, 0)).fma(xl, s);
                     s = ((FloatVector) phi.convertShape(VectorOperators.B2F, F, 0)).fma(xh, s);
                     u = ((FloatVector) elo.convertShape(VectorOperators.B2F, F, 0)).fma(xl, u);
@@ -820,7 +820,7 @@ public final class VectorKernels implements Kernels {
             for (int q = 0; q < 16; q += BQ8_LANES) {
                 ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
                 ByteVector lo = b.and((byte) 0x0f).sub((byte) 8);
-                ByteVector hi = b.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                ByteVector hi = KQuants.shr(b, 4).and((byte) 0x0f).sub((byte) 8);
                 int j = xo + i + q;
                 s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, j), s);
                 s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, j + 16), s);
