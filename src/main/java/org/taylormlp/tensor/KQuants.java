@@ -443,46 +443,50 @@ public final class KQuants {
 
     /**
      * Q6_K: per half of 128 and P bytes at a time, four 6-bit values from two ql loads and one qh load (minus 32
-     * in the byte lanes: −32..31 fits), each group of 16 elements summed and scaled by d·sc.
+     * in the byte lanes: −32..31 fits), each quarter's 16 elements that share a scale summed into one of four
+     * independent sums and scaled by d·sc (the 16 int8 scales read as two longs per super-block).
      */
     static float dotQ6K(MemorySegment m, long off, float[] x, int xo, int n) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F), acc2 = acc1, acc3 = acc1, acc4 = acc1;
         long blk = off;
         for (int i = 0; i < n; i += 256, blk += 210) {
             float d = h(m, blk + 208);
+            long sc0 = m.get(I64_LE, blk + 192), sc1 = m.get(I64_LE, blk + 200); // 16 int8 scales, one per 16 weights
             for (int half = 0; half < 2; half++) {
-                long ql = blk + 64 * half, qh = blk + 128 + 32 * half, sc = blk + 192 + 8 * half;
+                long ql = blk + 64 * half, qh = blk + 128 + 32 * half, sc = half == 0 ? sc0 : sc1;
                 int xb = xo + i + 128 * half;
-                for (int l = 0; l < 32; l += P) {
-                    // the bit fields are cut in 32-bit lanes (AVX2 has no byte shifts) and the bytes then centred
-                    IntVector a = IntVector.fromMemorySegment(BI, m, ql + l, LE);
-                    IntVector c = IntVector.fromMemorySegment(BI, m, ql + l + 32, LE);
-                    IntVector hb = IntVector.fromMemorySegment(BI, m, qh + l, LE);
-                    ByteVector q1 = a.and(0x0f0f0f0f).or(hb.lanewise(VectorOperators.LSHL, 4).and(0x30303030)).reinterpretAsBytes().sub((byte) 32);
-                    ByteVector q2 = c.and(0x0f0f0f0f).or(hb.lanewise(VectorOperators.LSHL, 2).and(0x30303030)).reinterpretAsBytes().sub((byte) 32);
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).and(0x0f0f0f0f).or(hb.and(0x30303030)).reinterpretAsBytes().sub((byte) 32);
-                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).and(0x0f0f0f0f).or(hb.lanewise(VectorOperators.LSHR, 2).and(0x30303030)).reinterpretAsBytes().sub((byte) 32);
-                    int j = xb + l;
-                    FloatVector s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, j));
-                    FloatVector s2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, j + 32));
-                    FloatVector s3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, j + 64));
-                    FloatVector s4 = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, j + 96));
-                    if (PARTS == 2) {
-                        s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + L), s1);
-                        s2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + 32 + L), s2);
-                        s3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + 64 + L), s3);
-                        s4 = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + 96 + L), s4);
+                for (int g = 0; g < 2; g++) {       // the 16 weights of each quarter that share a scale
+                    FloatVector s1 = FloatVector.zero(F), s2 = s1, s3 = s1, s4 = s1;
+                    for (int l = 16 * g; l < 16 * g + 16; l += P) {
+                        // the bit fields are cut in 32-bit lanes (AVX2 has no byte shifts) and the bytes then centred
+                        IntVector a = IntVector.fromMemorySegment(BI, m, ql + l, LE);
+                        IntVector c = IntVector.fromMemorySegment(BI, m, ql + l + 32, LE);
+                        IntVector hb = IntVector.fromMemorySegment(BI, m, qh + l, LE);
+                        ByteVector q1 = a.and(0x0f0f0f0f).or(hb.lanewise(VectorOperators.LSHL, 4).and(0x30303030)).reinterpretAsBytes().sub((byte) 32);
+                        ByteVector q2 = c.and(0x0f0f0f0f).or(hb.lanewise(VectorOperators.LSHL, 2).and(0x30303030)).reinterpretAsBytes().sub((byte) 32);
+                        ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).and(0x0f0f0f0f).or(hb.and(0x30303030)).reinterpretAsBytes().sub((byte) 32);
+                        ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).and(0x0f0f0f0f).or(hb.lanewise(VectorOperators.LSHR, 2).and(0x30303030)).reinterpretAsBytes().sub((byte) 32);
+                        int j = xb + l;
+                        s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, j), s1);
+                        s2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, j + 32), s2);
+                        s3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, j + 64), s3);
+                        s4 = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, j + 96), s4);
+                        if (PARTS == 2) {
+                            s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + L), s1);
+                            s2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + 32 + L), s2);
+                            s3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + 64 + L), s3);
+                            s4 = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + 96 + L), s4);
+                        }
                     }
-                    // P <= 16, so the P elements at l share one scale: group (l / 16) of each quarter
-                    long is = sc + (l >> 4);
-                    acc = s1.fma(FloatVector.broadcast(F, d * m.get(U8, is)), acc);
-                    acc = s2.fma(FloatVector.broadcast(F, d * m.get(U8, is + 2)), acc);
-                    acc = s3.fma(FloatVector.broadcast(F, d * m.get(U8, is + 4)), acc);
-                    acc = s4.fma(FloatVector.broadcast(F, d * m.get(U8, is + 6)), acc);
+                    // scale bytes g, g + 2, g + 4, g + 6 of this half (signed)
+                    acc1 = s1.fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * g))), acc1);
+                    acc2 = s2.fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * g + 16))), acc2);
+                    acc3 = s3.fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * g + 32))), acc3);
+                    acc4 = s4.fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * g + 48))), acc4);
                 }
             }
         }
-        return VectorKernels.sum(acc);
+        return VectorKernels.sum(acc1.add(acc2).add(acc3.add(acc4)));
     }
 
     // Q4_1, Q5_0 and Q5_1: as Q4_0 in VectorKernels (low nibbles are elements 0..15, high 16..31), the fifth bits
