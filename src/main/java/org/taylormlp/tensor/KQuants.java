@@ -36,9 +36,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code dequantize_row_*} reference functions (no fused multiply-add; a ggml build that contracts
  * {@code a*b - c} into an FMA can differ from it in the last bit).
  *
- * <p>The dot products ({@link #dot}, {@link #rows}) are Vector API kernels: per sub-block the quantized values are
- * widened to float lanes and multiplied with x (x stays in float, as in {@link VectorKernels}); the block's
- * scale is applied once per sub-block and the mins through the sum of x over the sub-block:
+ * <p>The dot products ({@link #rows}) are Vector API kernels: per sub-block the quantized values are cut out in
+ * 32-bit lanes (AVX2 has no byte-lane shifts), widened to float lanes and multiplied with x (x stays in float, as in
+ * {@link VectorKernels}); the block's scale is applied once per sub-block and the mins through the sum of x over the
+ * sub-block, computed once per product for all rows ({@link #subSums}):
  * {@code Σ (d·sc·q − dmin·m)·x = d·sc·Σ q·x − dmin·m·Σ x}.
  */
 public final class KQuants {
@@ -85,16 +86,11 @@ public final class KQuants {
     /**
      * The byte lanes of {@code b} shifted right by {@code s} bits as 32-bit lanes: one instruction, where a shift of
      * byte lanes has no AVX2 instruction and C2 emulates it with a widening, a shift and a narrowing (Q6_K's five
-     * byte shifts per 32 weights held its decode to 2 GMAC/s). The bits of the next byte enter each byte's top
-     * {@code s} bits, so callers mask the result.
+     * byte shifts per 32 weights held its decode to 2 GMAC/s; the K-quant kernels now cut their bit fields in 32-bit
+     * lanes directly). The bits of the next byte enter each byte's top {@code s} bits, so callers mask the result.
      */
     static ByteVector shr(ByteVector b, int s) {
         return b.reinterpretAsInts().lanewise(VectorOperators.LSHR, s).reinterpretAsBytes();
-    }
-
-    /** As {@link #shr}, left: for byte values whose shifted bits stay inside their byte (callers mask first). */
-    static ByteVector shl(ByteVector b, int s) {
-        return b.reinterpretAsInts().lanewise(VectorOperators.LSHL, s).reinterpretAsBytes();
     }
 
     static float h(MemorySegment m, long off) {
@@ -314,7 +310,7 @@ public final class KQuants {
     static void rows(DType t, MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
         switch (t) {
             case Q4_K -> rowsQ4K(m, rowBytes, x, xo, n, out, ob, r0, r1);
-            case Q5_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ5K(m, r * rowBytes, x, xo, n); }
+            case Q5_K -> rowsQ5K(m, rowBytes, x, xo, n, out, ob, r0, r1);
             case Q6_K -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ6K(m, r * rowBytes, x, xo, n); }
             case Q4_1 -> { for (int r = r0; r < r1; r++) out[ob + r] = dotQ4_1(m, r * rowBytes, x, xo, n); }
             case Q5_0 -> {
@@ -401,44 +397,54 @@ public final class KQuants {
         return VectorKernels.sum(accA.add(accA2)) - minsA;
     }
 
+    /** Q5_K rows [r0, r1): {@link #dotQ5K} with the sums of x per sub-block computed once for all rows. */
+    static void rowsQ5K(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
+        float[] xs = subSums(x, xo, n);
+        for (int r = r0; r < r1; r++) out[ob + r] = dotQ5K(m, r * rowBytes, x, xo, n, xs);
+    }
+
     /** Q5_K: as {@link #dotQ4K}, the fifth bit of sub-block s taken from bit s of qh[l]. */
-    static float dotQ5K(MemorySegment m, long off, float[] x, int xo, int n) {
-        FloatVector acc = FloatVector.zero(F), mins = acc;
-        long blk = off;
-        for (int i = 0; i < n; i += 256, blk += 176) {
-            float d = h(m, blk), dmin = h(m, blk + 2);
+    static float dotQ5K(MemorySegment m, long a, float[] x, int xo, int n, float[] xs) {
+        FloatVector accA = FloatVector.zero(F), accA2 = accA;
+        float minsA = 0f;
+        for (int i = 0; i < n; i += 256, a += 176) {
+            float dA = h(m, a), dminA = h(m, a + 2);
+            long sa = m.get(I64_LE, a + 4);
+            int ta = m.get(QH, a + 12);
+            int s01 = scaleMin(sa, ta, 0), s11 = scaleMin(sa, ta, 1), s21 = scaleMin(sa, ta, 2), s31 = scaleMin(sa, ta, 3);
+            int s41 = scaleMin(sa, ta, 4), s51 = scaleMin(sa, ta, 5), s61 = scaleMin(sa, ta, 6), s71 = scaleMin(sa, ta, 7);
+            int xi = i / 32;
+            float mA = (s01 >> 8) * xs[xi] + (s11 >> 8) * xs[xi + 1] + (s21 >> 8) * xs[xi + 2] + (s31 >> 8) * xs[xi + 3]
+                    + (s41 >> 8) * xs[xi + 4] + (s51 >> 8) * xs[xi + 5] + (s61 >> 8) * xs[xi + 6] + (s71 >> 8) * xs[xi + 7];
+            minsA += dminA * mA;
             for (int g = 0; g < 4; g++) {
-                FloatVector sl = FloatVector.zero(F), sh = sl, xl = sl, xh = sl;
-                long qs = blk + 48 + 32 * g;
-                int xb = xo + i + 64 * g;
-                int s0 = 2 * g, s1 = 2 * g + 1;
-                for (int q = 0; q < 32; q += P) {
-                    ByteVector b = ByteVector.fromMemorySegment(B, m, qs + q, LE);
-                    ByteVector u = ByteVector.fromMemorySegment(B, m, blk + 16 + q, LE);
-                    ByteVector lo = b.and((byte) 15).or(shl(shr(u, s0).and((byte) 1), 4));
-                    ByteVector hi = shr(b, 4).and((byte) 15).or(shl(shr(u, s1).and((byte) 1), 4));
-                    FloatVector va = FloatVector.fromArray(F, x, xb + q), vb = FloatVector.fromArray(F, x, xb + 32 + q);
-                    sl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(va, sl);
-                    sh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(vb, sh);
-                    xl = xl.add(va);
-                    xh = xh.add(vb);
+                FloatVector al = FloatVector.zero(F), ah = al, al2 = al, ah2 = al;
+                long qa = a + 48 + 32 * g;
+                int xb = xo + i + 64 * g, b0 = 2 * g, b1 = 2 * g + 1;
+                for (int q = 0; q < 32; q += 2 * P) {
+                    IntVector wa = IntVector.fromMemorySegment(BI, m, qa + q, LE), wb = IntVector.fromMemorySegment(BI, m, qa + q + P, LE);
+                    IntVector ua = IntVector.fromMemorySegment(BI, m, a + 16 + q, LE), ub = IntVector.fromMemorySegment(BI, m, a + 16 + q + P, LE);
+                    ByteVector alo = wa.and(0x0f0f0f0f).or(ua.lanewise(VectorOperators.LSHR, b0).and(0x01010101).lanewise(VectorOperators.LSHL, 4)).reinterpretAsBytes();
+                    ByteVector ahi = wa.lanewise(VectorOperators.LSHR, 4).and(0x0f0f0f0f).or(ua.lanewise(VectorOperators.LSHR, b1).and(0x01010101).lanewise(VectorOperators.LSHL, 4)).reinterpretAsBytes();
+                    ByteVector blo = wb.and(0x0f0f0f0f).or(ub.lanewise(VectorOperators.LSHR, b0).and(0x01010101).lanewise(VectorOperators.LSHL, 4)).reinterpretAsBytes();
+                    ByteVector bhi = wb.lanewise(VectorOperators.LSHR, 4).and(0x0f0f0f0f).or(ub.lanewise(VectorOperators.LSHR, b1).and(0x01010101).lanewise(VectorOperators.LSHL, 4)).reinterpretAsBytes();
+                    al = ((FloatVector) alo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + q), al);
+                    ah = ((FloatVector) ahi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 32 + q), ah);
+                    al2 = ((FloatVector) blo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + q + P), al2);
+                    ah2 = ((FloatVector) bhi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 32 + q + P), ah2);
                     if (PARTS == 2) {
-                        va = FloatVector.fromArray(F, x, xb + q + L);
-                        vb = FloatVector.fromArray(F, x, xb + 32 + q + L);
-                        sl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(va, sl);
-                        sh = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(vb, sh);
-                        xl = xl.add(va);
-                        xh = xh.add(vb);
+                        al = ((FloatVector) alo.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + q + L), al);
+                        ah = ((FloatVector) ahi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + 32 + q + L), ah);
+                        al2 = ((FloatVector) blo.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + q + P + L), al2);
+                        ah2 = ((FloatVector) bhi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + 32 + q + P + L), ah2);
                     }
                 }
-                int sm0 = scaleMin(m, blk + 4, s0), sm1 = scaleMin(m, blk + 4, s1);
-                acc = sl.fma(FloatVector.broadcast(F, d * (sm0 & 0xff)), acc);
-                acc = sh.fma(FloatVector.broadcast(F, d * (sm1 & 0xff)), acc);
-                mins = xl.fma(FloatVector.broadcast(F, dmin * (sm0 >> 8)), mins);
-                mins = xh.fma(FloatVector.broadcast(F, dmin * (sm1 >> 8)), mins);
+                int sl = g == 0 ? s01 : g == 1 ? s21 : g == 2 ? s41 : s61, sh = g == 0 ? s11 : g == 1 ? s31 : g == 2 ? s51 : s71;
+                accA = al.add(al2).fma(FloatVector.broadcast(F, dA * (sl & 0xff)), accA);
+                accA2 = ah.add(ah2).fma(FloatVector.broadcast(F, dA * (sh & 0xff)), accA2);
             }
         }
-        return VectorKernels.sum(acc) - VectorKernels.sum(mins);
+        return VectorKernels.sum(accA.add(accA2)) - minsA;
     }
 
     /**
