@@ -14,7 +14,7 @@ import java.util.Random;
  *
  * <p>Run: {@code mvn -q -Pjmh test-compile exec:exec -Djmh.main=org.taylormlp.tensor.QuickBench
  * -Djmh.args="F32,Q8_0 4096x4096,288x768 1,2 matvec"} (args: dtypes, shapes, threads, ops among
- * matvec/matmul8/scalar; all optional).
+ * matvec/scalar/matmulN, N the batch of a prompt product, e.g. matmul64; all optional).
  */
 public final class QuickBench {
     public static void main(String[] args) {
@@ -34,17 +34,20 @@ public final class QuickBench {
                 MemorySegment seg = Arena.ofShared().allocate(bytes.length, 64);
                 MemorySegment.copy(bytes, 0, seg, ValueLayout.JAVA_BYTE, 0, bytes.length);
                 Tensor w = new Tensor("w", t, new long[] {rows, cols}, seg);
-                int batch = 8;
-                float[] x = TestTensors.gaussian(rnd, cols * batch, 1.0);
-                float[] out = new float[rows * batch];
+                float[] x = TestTensors.gaussian(rnd, cols, 1.0);
+                float[] out = new float[rows];
                 List<String> names = new ArrayList<>();
                 List<Runnable> runs = new ArrayList<>();
                 for (String op : ops) {
                     switch (op) {
                         case "scalar" -> { names.add("scalar"); runs.add(() -> ScalarKernels.INSTANCE.matvec(w, x, out)); }
                         case "matvec" -> { for (VectorKernels k : ks) { names.add("matvec/" + k.threads() + "t"); runs.add(() -> k.matvec(w, x, out)); } }
-                        case "matmul8" -> { for (VectorKernels k : ks) { names.add("matmul8/" + k.threads() + "t"); runs.add(() -> k.matmul(w, x, batch, out)); } }
-                        default -> throw new IllegalArgumentException(op);
+                        default -> {
+                            if (!op.startsWith("matmul")) throw new IllegalArgumentException(op);
+                            int nb = Integer.parseInt(op.substring("matmul".length()));
+                            float[] xb = TestTensors.gaussian(rnd, cols * nb, 1.0), ob = new float[rows * nb];
+                            for (VectorKernels k : ks) { names.add(op + "/" + k.threads() + "t"); runs.add(() -> k.matmul(w, xb, nb, ob)); }
+                        }
                     }
                 }
                 long[][] times = new long[runs.size()][rounds];
@@ -80,8 +83,10 @@ public final class QuickBench {
                     Arrays.sort(ts);
                     double min = ts[0] / 1e3, med = ts[rounds / 2] / 1e3;
                     double bytesPerOp = w.byteSize();
-                    System.out.printf("%-5s %-10s %-11s best %9.1f us  median %9.1f us  %6.1f GB/s (median)%s%n",
-                            t, shape, names.get(v), min, med, bytesPerOp / (med * 1e3),
+                    String op = names.get(v).substring(0, names.get(v).indexOf('/') < 0 ? names.get(v).length() : names.get(v).indexOf('/'));
+                    long macs = (long) rows * cols * (op.startsWith("matmul") ? Integer.parseInt(op.substring(6)) : 1);
+                    System.out.printf("%-5s %-10s %-13s best %9.1f us  median %9.1f us  %6.1f GB/s  %5.1f GMAC/s (best)%s%n",
+                            t, shape, names.get(v), min, med, bytesPerOp / (med * 1e3), macs / (min * 1e3),
                             Double.isNaN(scalarMed) ? "" : String.format("  x%.1f vs scalar", scalarMed / 1e3 / med));
                 }
             }

@@ -47,9 +47,9 @@ final class Gemm {
     /**
      * Columns per block: a multiple of every block size (256) and of L, and above the widest rows of the supported
      * shapes (Llama-3-8B's 14336), so that a panel holds whole rows: each weight row is then read as one sequential
-     * stream, which the hardware prefetchers follow, and the outputs are written once. On 8B shapes (AVX2, batch 64)
-     * this measured 35-37 GMAC/s per core against 23-28 with blocks of 1024 and 23 with 512, where each row was read
-     * in 2 KB pieces (BF16) and every block added its partial sums into the outputs again.
+     * stream, which the hardware prefetchers follow, and the outputs are written once. On 8B shapes (AVX2, BF16, batch
+     * 64, one thread) this measured 36-39 GMAC/s against 29-31 with blocks of 1024 (docs/PERFORMANCE.md), where each
+     * row was read in 2 KB pieces and every block added its partial sums into the outputs again.
      */
     static final int KC = 16384;
 

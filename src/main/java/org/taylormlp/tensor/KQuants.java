@@ -39,7 +39,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The dot products ({@link #rows}) are Vector API kernels: per sub-block the quantized values are cut out in
  * 32-bit lanes (AVX2 has no byte-lane shifts), widened to float lanes and multiplied with x (x stays in float, as in
  * {@link VectorKernels}); the block's scale is applied once per sub-block and the mins through the sum of x over the
- * sub-block, computed once per product for all rows ({@link #subSums}):
+ * sub-block, computed once per chunk of rows rather than in every row ({@link #subSums}):
  * {@code Σ (d·sc·q − dmin·m)·x = d·sc·Σ q·x − dmin·m·Σ x}.
  */
 public final class KQuants {

@@ -842,7 +842,7 @@ public final class VectorKernels implements Kernels {
 
     /**
      * Q5_0 weights become Q8_0 with the same values (the same f16 scale, {@code q − 16} as the int8): these kernels
-     * decode Q8_0 2.4x faster than Q5_0 (whose fifth bits cost a table look-up and extra byte operations per block),
+     * decode Q8_0 2.3x faster than Q5_0 (whose fifth bits cost a table look-up and extra byte operations per block),
      * for 34 bytes per 32 weights instead of 22. llama.cpp's quantizer writes Q5_0 where a Q4_K_M/Q5_K_M tensor's
      * rows are not whole 256-weight super-blocks (stories15M, Qwen2-0.5B). The copy lives in native memory freed
      * with the tensor; the pages of a memory-mapped source are released after the copy. Other types are returned as
