@@ -68,6 +68,8 @@ public final class KQuants {
     private static final long[] SPREAD = spread();
     private static final java.lang.invoke.VarHandle LONGS =
             java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final java.lang.invoke.VarHandle INTS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private static long[] spread() {
         long[] t = new long[256];
@@ -102,8 +104,9 @@ public final class KQuants {
     }
 
     /**
-     * {@link #scaleMin} from the 12 scale bytes read as a little-endian long (bytes 0-7) and int (bytes 8-11): one
-     * bounds-checked read per row and super-block instead of two to four per sub-block.
+     * ggml's get_scale_min_k4: the 6-bit scale (low 8 bits of the result) and min (bits 8..15) of sub-block j, from
+     * the 12 scale bytes read as a little-endian long (bytes 0-7) and int (bytes 8-11). The decode kernels read those
+     * once per row and super-block; the two overloads below read them for one sub-block.
      */
     static int scaleMin(long s, int t, int j) {
         int d, mn;
@@ -118,17 +121,9 @@ public final class KQuants {
         return d | (mn << 8);
     }
 
-    /** ggml's get_scale_min_k4: the 6-bit scale (low 8 bits of the result) and min (bits 8..15) of sub-block j. */
+    /** {@link #scaleMin(long, int, int)} of the scale bytes at {@code scales}. */
     static int scaleMin(MemorySegment m, long scales, int j) {
-        int d, mn;
-        if (j < 4) {
-            d = u8(m, scales + j) & 63;
-            mn = u8(m, scales + j + 4) & 63;
-        } else {
-            d = (u8(m, scales + j + 4) & 0xF) | ((u8(m, scales + j - 4) >> 6) << 4);
-            mn = (u8(m, scales + j + 4) >> 4) | ((u8(m, scales + j) >> 6) << 4);
-        }
-        return d | (mn << 8);
+        return scaleMin(m.get(I64_LE, scales), m.get(QH, scales + 8), j);
     }
 
     // ------------------------------------------------------------------------------------------ scalar reference
@@ -204,15 +199,7 @@ public final class KQuants {
 
     /** ggml's get_scale_min_k4 on a byte array: scale (low 8 bits) and min (bits 8..15) of sub-block j. */
     private static int scaleMin(byte[] b, int scales, int j) {
-        int d, mn;
-        if (j < 4) {
-            d = b[scales + j] & 63;
-            mn = b[scales + j + 4] & 63;
-        } else {
-            d = (b[scales + j + 4] & 0xF) | (((b[scales + j - 4] & 0xff) >> 6) << 4);
-            mn = ((b[scales + j + 4] & 0xff) >> 4) | (((b[scales + j] & 0xff) >> 6) << 4);
-        }
-        return d | (mn << 8);
+        return scaleMin((long) LONGS.get(b, scales), (int) INTS.get(b, scales + 8), j);
     }
 
     /**

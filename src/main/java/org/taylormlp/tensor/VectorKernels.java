@@ -851,9 +851,8 @@ public final class VectorKernels implements Kernels {
     @Override
     public Tensor prepare(Tensor w) {
         if (w.dtype() != DType.Q5_0) return w;
-        long blocks = w.size() / 32;
-        MemorySegment dst = java.lang.foreign.Arena.ofAuto().allocate(Math.multiplyExact(blocks, 34L), 64);
-        KQuants.q5_0ToQ8_0(w.data(), dst, blocks);
+        MemorySegment dst = java.lang.foreign.Arena.ofAuto().allocate(DType.Q8_0.bytesFor(w.size()), 64);
+        KQuants.q5_0ToQ8_0(w.data(), dst, w.size() / DType.Q5_0.blockSize());
         if (w.data().isMapped()) w.data().unload();
         return new Tensor(w.name(), DType.Q8_0, w.shape(), dst);
     }
