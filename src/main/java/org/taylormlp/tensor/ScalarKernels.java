@@ -13,10 +13,17 @@ public final class ScalarKernels implements Kernels {
     @Override
     public String describe() { return "scalar reference kernels (no Vector API), 1 thread"; }
 
+    /** Σ w·x in float, column by column; with Q8_0/Q5_0 weights, x rounded first ({@link ActivationRounding}). */
     @Override
     public void matvec(Tensor w, float[] x, int xOff, float[] out, int outOff, int rowStart, int rowCount) {
         int cols = w.cols();
         float[] row = new float[cols];
+        if (ActivationRounding.appliesTo(w.dtype())) {
+            float[] xr = new float[cols];
+            ActivationRounding.round(x, xOff, cols, xr, 0);
+            x = xr;
+            xOff = 0;
+        }
         for (int i = 0; i < rowCount; i++) {
             w.readRow(rowStart + i, row);
             float s = 0f;

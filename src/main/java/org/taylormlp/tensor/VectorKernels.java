@@ -21,8 +21,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Width: {@code FloatVector.SPECIES_PREFERRED}, or {@code -Dtaylormlp.vectorBits=128|256|512}; read once when
  * the class initializes (the species must be a static constant for the JIT to compile the vector code).
  *
- * <p>How each dtype is computed (all in float, with FMA; the activation vector is never quantized, so results
- * differ from the exact dot product of the dequantized weights only by float rounding, like the scalar reference):
+ * <p>How each dtype is computed (in float with FMA, except Q8_0; products with Q8_0 and Q5_0 weights take the
+ * activations rounded to 8 bits per block of 32, as llama.cpp's do ({@link ActivationRounding}), every other type
+ * the activations as they are; results differ from the exact dot product of the dequantized weights with those
+ * activations only by float rounding, like the scalar reference):
  * <ul>
  *   <li>F32: four independent accumulators of {@code L} lanes.</li>
  *   <li>F16: shorts are sign-extended to int lanes and converted by bit manipulation (exponent/mantissa shifted
@@ -30,18 +32,19 @@ import jdk.incubator.vector.VectorSpecies;
  *       OR, NaN payloads kept unquieted; sign OR'ed back). JDK 25's Vector API has no half-float lane conversion,
  *       and a scalar {@code Float.float16ToFloat} staging loop measured 3x slower.</li>
  *   <li>BF16: shorts sign-extended to int lanes, shifted left 16, reinterpreted as floats.</li>
- *   <li>Q8_0: int8 lanes converted to float lanes ({@code B2F}), block sum by a multiply and then FMAs with x,
- *       then scaled once per block by the f16 scale ({@code acc += d * Σ q·x}).</li>
+ *   <li>Q8_0: int8 weights times the int8 activations in 16-bit lanes, an exact integer sum per block, scaled
+ *       once per block by both scales ({@link #rowsQ8x}). Q5_0 is repacked as Q8_0 when the model is wired
+ *       ({@link #prepare}); unprepared, its kernel multiplies the rounded activations in float.</li>
  *   <li>Q4_0: the 16 bytes of a block are split into low nibbles (elements 0..15) and high nibbles (16..31),
- *       8 is subtracted in the byte lanes, then as Q8_0 (block sum by FMAs from zero).</li>
+ *       8 is subtracted in the byte lanes, then int8 lanes converted to float lanes ({@code B2F}), block sum by
+ *       FMAs with x, scaled once per block by the f16 scale.</li>
  * </ul>
  * Matrix-vector products run two rows per step, each thread pairing the first half of its chunk of rows with
  * the second so that it reads two sequential streams ({@link #rows}); each row's sum has the same bits as its
  * single-row kernel's.
- * llama.cpp instead quantizes x to int8 and uses integer dot products (VNNI); the Vector API has no int8
- * dot-product operation (an int8 path would need widening converts, multiplies and adds in short/int lanes:
- * no fewer operations than the float path; not measured), so the quantized kernels keep x in float and are
- * slightly <em>more</em> accurate than llama.cpp's (no rounding of x to 8 bits).
+ * The other quantized types keep the activations in float (their kernels: {@link KQuants}), slightly more accurate
+ * than llama.cpp, which rounds them to 8 bits for every quantized type; the Vector API has no int8 dot-product
+ * operation, and the 16-bit form pays for Q8_0 (int8 weights, no unpacking) first.
  *
  * <p>The weight data is read with unaligned little-endian vector loads from the tensor's {@link MemorySegment}
  * (mapped, native or heap, any alignment). Every row is computed by the same code whatever thread runs it, so
@@ -67,6 +70,13 @@ public final class VectorKernels implements Kernels {
     static final VectorSpecies<Byte> BQ8 = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(L, 8) * 8));
     static final int BQ8_LANES = BQ8.length();
     static final int Q8_PARTS = BQ8_LANES / L;
+    /** Short lanes filling one float vector (2L), for int8 × int8 products in 16-bit lanes. */
+    static final VectorSpecies<Short> SX = VectorSpecies.of(short.class, F.vectorShape());
+    /** The bytes widened into one {@link #SX} vector: 2L lanes. */
+    static final VectorSpecies<Byte> BX = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16));
+    /** {@link #SX} vectors per block of 32: 4, 2 or 1 for 128, 256 or 512-bit vectors. */
+    static final int XL = SX.length();
+    static final int XPARTS = 32 / XL;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Lane rotations by L/2, L/4, .., 1 for {@link #sum}. */
     private static final VectorShuffle<Float> ROT_HALF = VectorShuffle.iota(F, L / 2, 1, true);
@@ -154,12 +164,13 @@ public final class VectorKernels implements Kernels {
         checkRange(x, xOff, cols, "x");
         checkRange(out, outOff, rowCount, "out");
         if (rowCount == 0) return;
+        RoundedX rx = ActivationRounding.appliesTo(w.dtype()) ? ROUNDED.get().of(x, xOff, cols) : null;
         if (pool.threads() == 1 || (long) rowCount * cols < parallelMin) {
-            rows(w, x, xOff, out, outOff - rowStart, rowStart, rowStart + rowCount);
+            rows(w, x, xOff, rx, out, outOff - rowStart, rowStart, rowStart + rowCount);
             return;
         }
         synchronized (job) {
-            job.setMatvec(w, null, null, x, xOff, out, null, null, outOff - rowStart, rowStart, rowCount, 0, 0);
+            job.setMatvec(w, null, null, x, xOff, rx, out, null, null, outOff - rowStart, rowStart, rowCount, 0, 0);
             try {
                 pool.forRange(rowCount, grain(rowCount, cols, w.dtype().bytesFor(cols)), job);
             } finally {
@@ -189,14 +200,17 @@ public final class VectorKernels implements Kernels {
         if (c != null) checkRange(outC, 0, c.rows(), "outC");
         int ra = a.rows(), rb = b.rows(), rc = c == null ? 0 : c.rows();
         int total = ra + rb + rc;
+        boolean round = ActivationRounding.appliesTo(a.dtype()) || ActivationRounding.appliesTo(b.dtype())
+                || (c != null && ActivationRounding.appliesTo(c.dtype()));
+        RoundedX rx = round ? ROUNDED.get().of(x, 0, cols) : null;
         if (pool.threads() == 1 || (long) total * cols < parallelMin) {
-            rows(a, x, 0, outA, 0, 0, ra);
-            rows(b, x, 0, outB, 0, 0, rb);
-            if (c != null) rows(c, x, 0, outC, 0, 0, rc);
+            rows(a, x, 0, rx, outA, 0, 0, ra);
+            rows(b, x, 0, rx, outB, 0, 0, rb);
+            if (c != null) rows(c, x, 0, rx, outC, 0, 0, rc);
             return;
         }
         synchronized (job) {
-            job.setMatvec(a, b, c, x, 0, outA, outB, outC, 0, 0, ra, rb, rc);
+            job.setMatvec(a, b, c, x, 0, rx, outA, outB, outC, 0, 0, ra, rb, rc);
             try {
                 pool.forRange(total, grain(total, cols, a.dtype().bytesFor(cols)), job);
             } finally {
@@ -241,6 +255,23 @@ public final class VectorKernels implements Kernels {
             if (b != null) matvec(b, x, 0, outB, 0, 0, b.rows());
             if (c != null) matvec(c, x, 0, outC, 0, 0, c.rows());
             return;
+        }
+        boolean round = ActivationRounding.appliesTo(a.dtype());
+        if ((b != null && ActivationRounding.appliesTo(b.dtype()) != round)
+                || (c != null && ActivationRounding.appliesTo(c.dtype()) != round)) {
+            // some of the products take the rounded activations, some not: one product at a time
+            matmulN(a, null, null, x, batch, outA, null, null);
+            if (b != null) matmulN(b, null, null, x, batch, outB, null, null);
+            if (c != null) matmulN(c, null, null, x, batch, outC, null, null);
+            return;
+        }
+        if (round) {
+            // each token's activations rounded as a decode step rounds them (ActivationRounding)
+            float[][] holder = ROUNDED_BATCH.get();
+            if (holder[0].length < batch * cols) holder[0] = new float[batch * cols];
+            float[] xr = holder[0];
+            for (int t = 0; t < batch; t++) ActivationRounding.round(x, t * cols, cols, xr, t * cols);
+            x = xr;
         }
         int ra = a.rows(), rb = b == null ? 0 : b.rows(), rc = c == null ? 0 : c.rows();
         int total = ra + rb + rc;
@@ -351,6 +382,32 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * A calling thread's activations rounded for the Q8_0/Q5_0 products ({@link ActivationRounding}): the integers,
+     * the block scales, and the rounded values as floats (for the kernels that multiply in float). Filled once per
+     * product (or fused group of products) by the calling thread, read by the workers of that product.
+     */
+    static final class RoundedX {
+        short[] q = new short[0];
+        float[] d = new float[0];
+        float[] r = new float[0];
+
+        RoundedX of(float[] x, int off, int n) {
+            if (q.length < n) {
+                q = new short[n];
+                d = new float[n / ActivationRounding.BLOCK];
+                r = new float[n];
+            }
+            ActivationRounding.quantize(x, off, n, q, 0, d, 0);
+            for (int i = 0; i < n; i++) r[i] = q[i] * d[i / ActivationRounding.BLOCK];
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<RoundedX> ROUNDED = ThreadLocal.withInitial(RoundedX::new);
+    /** A calling thread's prompt batch of rounded activations ({@link #matmulN}). */
+    private static final ThreadLocal<float[][]> ROUNDED_BATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
     /** The reusable job object for the pool (guarded by its own monitor; nothing is allocated per call). */
     private enum Mode { MATVEC, TRANSPOSE, MATMUL }
 
@@ -358,13 +415,14 @@ public final class VectorKernels implements Kernels {
         Mode mode;
         Tensor a, b, c;
         float[] x, outA, outB, outC;
+        RoundedX rx;
         int xOff, outBase, rowStart, ra, rb, rc, batch, cols;
 
-        void setMatvec(Tensor a, Tensor b, Tensor c, float[] x, int xOff, float[] outA, float[] outB, float[] outC,
-                       int outBase, int rowStart, int ra, int rb, int rc) {
+        void setMatvec(Tensor a, Tensor b, Tensor c, float[] x, int xOff, RoundedX rx, float[] outA, float[] outB,
+                       float[] outC, int outBase, int rowStart, int ra, int rb, int rc) {
             this.mode = Mode.MATVEC;
             this.a = a; this.b = b; this.c = c;
-            this.x = x; this.xOff = xOff;
+            this.x = x; this.xOff = xOff; this.rx = rx;
             this.outA = outA; this.outB = outB; this.outC = outC;
             this.outBase = outBase; this.rowStart = rowStart;
             this.ra = ra; this.rb = rb; this.rc = rc;
@@ -389,6 +447,7 @@ public final class VectorKernels implements Kernels {
         void clear() {
             a = b = c = null;
             x = outA = outB = outC = null;
+            rx = null;
         }
 
         @Override
@@ -406,7 +465,7 @@ public final class VectorKernels implements Kernels {
         /** Rows [r0, r1) of one product: matrix-vector (decode) or batched (prompt). */
         private void part(Tensor w, float[] out, int base, int r0, int r1) {
             if (mode == Mode.MATMUL) Gemm.rows(w, x, batch, out, r0, r1);
-            else rows(w, x, xOff, out, base, r0, r1);
+            else rows(w, x, xOff, rx, out, base, r0, r1);
         }
     }
 
@@ -448,9 +507,9 @@ public final class VectorKernels implements Kernels {
      * <em>adjacent</em> rows (r, r + 1) would break both streams at every row end and lose to one row at a time on
      * streamed weights (measurements: CHANGELOG.md, 2026-11-29).
      */
-    void rows(Tensor w, float[] x, int xOff, float[] out, int outBase, int r0, int r1) {
-        if (forcedPairRows == Boolean.FALSE) singleRows(w, x, xOff, out, outBase, r0, r1);
-        else matvecRows(w, x, xOff, out, outBase, r0, r1);
+    void rows(Tensor w, float[] x, int xOff, RoundedX rx, float[] out, int outBase, int r0, int r1) {
+        if (forcedPairRows == Boolean.FALSE) singleRows(w, x, xOff, rx, out, outBase, r0, r1);
+        else matvecRows(w, x, xOff, rx, out, outBase, r0, r1);
     }
 
     /**
@@ -458,12 +517,13 @@ public final class VectorKernels implements Kernels {
      * loops are tested against, and the other side of their benchmark ({@link #pairRows(Boolean)}). Unrolled by two
      * only so that the method stays above C2's hot inlining limit and is compiled on its own, like the two-row loops.
      */
-    static void singleRows(Tensor w, float[] x, int xOff, float[] out, int outBase, int r0, int r1) {
+    static void singleRows(Tensor w, float[] x, int xOff, RoundedX rx, float[] out, int outBase, int r0, int r1) {
         MemorySegment m = w.data();
         int n = w.cols(), r = r0;
         long rowBytes = w.dtype().bytesFor(n);
         switch (w.dtype()) {
             default -> KQuants.rows(w.dtype(), m, rowBytes, x, xOff, n, out, outBase, r0, r1);
+            case Q5_0 -> KQuants.rows(DType.Q5_0, m, rowBytes, rx.r, 0, n, out, outBase, r0, r1);
             case F32 -> {
                 for (; r + 1 < r1; r += 2) {
                     out[outBase + r] = dotF32(m, r * rowBytes, x, xOff, n);
@@ -487,10 +547,10 @@ public final class VectorKernels implements Kernels {
             }
             case Q8_0 -> {
                 for (; r + 1 < r1; r += 2) {
-                    out[outBase + r] = dotQ8(m, r * rowBytes, x, xOff, n);
-                    out[outBase + r + 1] = dotQ8(m, (r + 1) * rowBytes, x, xOff, n);
+                    out[outBase + r] = dotQ8x(m, r * rowBytes, rx.q, rx.d, n);
+                    out[outBase + r + 1] = dotQ8x(m, (r + 1) * rowBytes, rx.q, rx.d, n);
                 }
-                if (r < r1) out[outBase + r] = dotQ8(m, r * rowBytes, x, xOff, n);
+                if (r < r1) out[outBase + r] = dotQ8x(m, r * rowBytes, rx.q, rx.d, n);
             }
             case Q4_0 -> {
                 for (; r + 1 < r1; r += 2) {
@@ -502,7 +562,7 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    static void matvecRows(Tensor w, float[] x, int xOff, float[] out, int outBase, int r0, int r1) {
+    static void matvecRows(Tensor w, float[] x, int xOff, RoundedX rx, float[] out, int outBase, int r0, int r1) {
         MemorySegment m = w.data();
         int n = w.cols();
         long rowBytes = w.dtype().bytesFor(n);
@@ -510,7 +570,8 @@ public final class VectorKernels implements Kernels {
             case F32 -> rowsF32(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
             case F16 -> rowsF16(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
             case BF16 -> rowsBF16(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
-            case Q8_0 -> rowsQ8(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
+            case Q8_0 -> rowsQ8x(m, rowBytes, rx.q, rx.d, n, out, outBase, r0, r1);
+            case Q5_0 -> KQuants.rows(DType.Q5_0, m, rowBytes, rx.r, 0, n, out, outBase, r0, r1);
             case Q4_0 -> rowsQ4(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
             default -> KQuants.rows(w.dtype(), m, rowBytes, x, xOff, n, out, outBase, r0, r1);
         }
@@ -627,45 +688,58 @@ public final class VectorKernels implements Kernels {
         if (((r1 - r0) & 1) != 0) out[ob + r1 - 1] = dotBF16(m, (r1 - 1) * rowBytes, x, xo, n);
     }
 
-    static void rowsQ8(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
+    /**
+     * Q8_0 rows times the rounded activations of {@link ActivationRounding} ({@code xq} the integers, {@code xd} the
+     * block scales). Per block of 32 the int8 weights, widened to 16-bit lanes, are multiplied with the activation
+     * integers: two products per lane are added (|w·q| ≤ 128·127, so the pair fits in 16 bits), the 16-bit sums are
+     * folded pairwise into 32-bit lanes by two shifts and an add on the int view (the high half by an arithmetic
+     * shift right, the low half by a shift left and right), converted to float and scaled once by the weight's f16
+     * scale times the activations' block scale. The integer block sum is exact, so a row differs from {@code Σ w·x'}
+     * ({@code x'} the rounded activations) only by the float rounding of the scaled block sums. Widening every weight
+     * to a float lane instead measured 10.0-10.7 against 14.8 GMAC/s for this form (docs/PERFORMANCE.md).
+     */
+    static void rowsQ8x(MemorySegment m, long rowBytes, short[] xq, float[] xd, int n, float[] out, int ob, int r0, int r1) {
         int half = (r1 - r0) >> 1;
         long far = half * rowBytes;
         for (int r = r0, stop = r0 + half; r < stop; r++) {
             long b0 = r * rowBytes, b1 = b0 + far;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
             for (int i = 0; i < n; i += 32, b0 += 34, b1 += 34) {
-                int j = xo + i;
-                FloatVector xv = FloatVector.fromArray(F, x, j);
-                ByteVector p = ByteVector.fromMemorySegment(BQ8, m, b0 + 2, LE);
-                ByteVector e = ByteVector.fromMemorySegment(BQ8, m, b1 + 2, LE);
-                FloatVector s = ((FloatVector) p.convertShape(VectorOperators.B2F, F, 0)).mul(xv);
-                FloatVector u = ((FloatVector) e.convertShape(VectorOperators.B2F, F, 0)).mul(xv);
-                if (Q8_PARTS == 2) {
-                    xv = FloatVector.fromArray(F, x, j + L);
-                    s = ((FloatVector) p.convertShape(VectorOperators.B2F, F, 1)).fma(xv, s);
-                    u = ((FloatVector) e.convertShape(VectorOperators.B2F, F, 1)).fma(xv, u);
+                ShortVector xv = ShortVector.fromArray(SX, xq, i);
+                ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(BX, m, b0 + 2, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv);
+                ShortVector e = ((ShortVector) ByteVector.fromMemorySegment(BX, m, b1 + 2, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv);
+                if (XPARTS >= 2) {
+                    xv = ShortVector.fromArray(SX, xq, i + XL);
+                    p = p.add(((ShortVector) ByteVector.fromMemorySegment(BX, m, b0 + 2 + XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv));
+                    e = e.add(((ShortVector) ByteVector.fromMemorySegment(BX, m, b1 + 2 + XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv));
                 }
-                for (int q = BQ8_LANES; q < 32; q += BQ8_LANES) {
-                    xv = FloatVector.fromArray(F, x, j + q);
-                    p = ByteVector.fromMemorySegment(BQ8, m, b0 + 2 + q, LE);
-                    e = ByteVector.fromMemorySegment(BQ8, m, b1 + 2 + q, LE);
-                    s = ((FloatVector) p.convertShape(VectorOperators.B2F, F, 0)).fma(xv, s);
-                    u = ((FloatVector) e.convertShape(VectorOperators.B2F, F, 0)).fma(xv, u);
-                    if (Q8_PARTS == 2) {
-                        xv = FloatVector.fromArray(F, x, j + q + L);
-                        s = ((FloatVector) p.convertShape(VectorOperators.B2F, F, 1)).fma(xv, s);
-                        u = ((FloatVector) e.convertShape(VectorOperators.B2F, F, 1)).fma(xv, u);
-                    }
+                IntVector v = p.reinterpretAsInts(), u = e.reinterpretAsInts();
+                IntVector pi = v.lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                IntVector ei = u.lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                if (XPARTS == 4) {
+                    xv = ShortVector.fromArray(SX, xq, i + 2 * XL);
+                    p = ((ShortVector) ByteVector.fromMemorySegment(BX, m, b0 + 2 + 2 * XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv);
+                    e = ((ShortVector) ByteVector.fromMemorySegment(BX, m, b1 + 2 + 2 * XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv);
+                    xv = ShortVector.fromArray(SX, xq, i + 3 * XL);
+                    p = p.add(((ShortVector) ByteVector.fromMemorySegment(BX, m, b0 + 2 + 3 * XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv));
+                    e = e.add(((ShortVector) ByteVector.fromMemorySegment(BX, m, b1 + 2 + 3 * XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv));
+                    v = p.reinterpretAsInts();
+                    u = e.reinterpretAsInts();
+                    pi = pi.add(v.lanewise(VectorOperators.ASHR, 16)).add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                    ei = ei.add(u.lanewise(VectorOperators.ASHR, 16)).add(u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
                 }
-                FloatVector t = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b0))), a0);
-                FloatVector t2 = u.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b1))), c0);
+                float dx = xd[i >> 5];
+                FloatVector t = ((FloatVector) pi.convertShape(VectorOperators.I2F, F, 0))
+                        .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b0)) * dx), a0);
+                FloatVector t2 = ((FloatVector) ei.convertShape(VectorOperators.I2F, F, 0))
+                        .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b1)) * dx), c0);
                 a0 = a1; a1 = t;
                 c0 = c1; c1 = t2;
             }
             out[ob + r] = sum(a0.add(a1));
             out[ob + r + half] = sum(c0.add(c1));
         }
-        if (((r1 - r0) & 1) != 0) out[ob + r1 - 1] = dotQ8(m, (r1 - 1) * rowBytes, x, xo, n);
+        if (((r1 - r0) & 1) != 0) out[ob + r1 - 1] = dotQ8x(m, (r1 - 1) * rowBytes, xq, xd, n);
     }
 
     static void rowsQ4(MemorySegment m, long rowBytes, float[] x, int xo, int n, float[] out, int ob, int r0, int r1) {
@@ -784,28 +858,29 @@ public final class VectorKernels implements Kernels {
         return s;
     }
 
-    /**
-     * acc += d · Σ q·x per block of 32: the int8 lanes widened to float, the scale applied once per block. The
-     * block sum starts with a multiply, not an FMA onto zero (faster in the two-row loop).
-     */
-    static float dotQ8(MemorySegment m, long off, float[] x, int xo, int n) {
+    /** One row of {@link #rowsQ8x}, with the same block sums and accumulators (the same bits). */
+    static float dotQ8x(MemorySegment m, long off, short[] xq, float[] xd, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         long blk = off;
         for (int i = 0; i < n; i += 32, blk += 34) {
-            int j = xo + i;
-            ByteVector b = ByteVector.fromMemorySegment(BQ8, m, blk + 2, LE);
-            FloatVector s = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, j));
-            if (Q8_PARTS == 2) {
-                s = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + L), s);
+            ShortVector xv = ShortVector.fromArray(SX, xq, i);
+            ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(BX, m, blk + 2, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv);
+            if (XPARTS >= 2) {
+                xv = ShortVector.fromArray(SX, xq, i + XL);
+                p = p.add(((ShortVector) ByteVector.fromMemorySegment(BX, m, blk + 2 + XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv));
             }
-            for (int q = BQ8_LANES; q < 32; q += BQ8_LANES) {
-                b = ByteVector.fromMemorySegment(BQ8, m, blk + 2 + q, LE);
-                s = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, j + q), s);
-                if (Q8_PARTS == 2) {
-                    s = ((FloatVector) b.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + q + L), s);
-                }
+            IntVector v = p.reinterpretAsInts();
+            IntVector pi = v.lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+            if (XPARTS == 4) {
+                xv = ShortVector.fromArray(SX, xq, i + 2 * XL);
+                p = ((ShortVector) ByteVector.fromMemorySegment(BX, m, blk + 2 + 2 * XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv);
+                xv = ShortVector.fromArray(SX, xq, i + 3 * XL);
+                p = p.add(((ShortVector) ByteVector.fromMemorySegment(BX, m, blk + 2 + 3 * XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv));
+                v = p.reinterpretAsInts();
+                pi = pi.add(v.lanewise(VectorOperators.ASHR, 16)).add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
             }
-            FloatVector t = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk))), a0);
+            FloatVector t = ((FloatVector) pi.convertShape(VectorOperators.I2F, F, 0))
+                    .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)) * xd[i >> 5]), a0);
             a0 = a1; a1 = t;
         }
         return sum(a0.add(a1));

@@ -82,12 +82,14 @@ class LlamaCppOracleTest {
     }
 
     /**
-     * stories15M converted from llama2.c to GGUF F32 and Q8_0 by our writer. Q8_0: llama.cpp also quantizes the
-     * activations to Q8_0 inside its dot products (we multiply Q8_0 weights with float activations), so only
-     * tokens are compared strictly and probabilities within {@value #Q8_TOL}.
+     * stories15M converted from llama2.c to GGUF F32 and Q8_0 by our writer. Q8_0: both engines round the activations
+     * of Q8_0 products to 8 bits per block of 32 ({@code ActivationRounding}; llama.cpp with f16 scales and an F16 KV
+     * cache), and the elements whose rounding goes one way in one engine and the other way in the other move the
+     * logits by far more than float rounding does, so tokens are compared strictly and probabilities within
+     * {@value #Q8_TOL} (measured 2.8e-2; with the float activations of earlier versions 2.1e-2).
      */
     static final double STORIES_F32_TOL = 2e-3;
-    static final double Q8_TOL = 3e-2;
+    static final double Q8_TOL = 5e-2;
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"F32", "Q8_0"})

@@ -140,15 +140,35 @@ final class TestTensors {
         return v;
     }
 
+    /**
+     * For the weight types whose products round the activations ({@link ActivationRounding}): sets the first element of
+     * every block of x[off, off + cols) to 127, so that with integers of magnitude ≤ 127 each block's scale is 1 and
+     * the rounding keeps every value (integer-valued products stay exact). Other types: x unchanged.
+     */
+    static void keepIntegersThroughRounding(DType t, float[] x, int off, int cols) {
+        if (!ActivationRounding.appliesTo(t)) return;
+        for (int b = 0; b < cols; b += ActivationRounding.BLOCK) x[off + b] = 127f;
+    }
+
     static float[] integers(Random rnd, int n, int bound) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = rnd.nextInt(2 * bound + 1) - bound;
         return v;
     }
 
-    /** {Σ W[row, c]·x[xOff + c], Σ|W[row, c]·x[xOff + c]|} in double (exact for test sizes) from the dequantized weights (Tensor.get, the layout oracle). */
+    /**
+     * {Σ W[row, c]·x[xOff + c], Σ|W[row, c]·x[xOff + c]|} in double (exact for test sizes) from the dequantized weights
+     * (Tensor.get, the layout oracle). For the weight types whose products take rounded activations (Q8_0, Q5_0), x is
+     * first rounded as {@link ActivationRounding#round} does: the value the {@link Kernels} contract defines.
+     */
     static double[] truth(Tensor w, float[] x, int xOff, int row) {
         int cols = w.cols();
+        if (ActivationRounding.appliesTo(w.dtype())) {
+            float[] xr = new float[cols];
+            ActivationRounding.round(x, xOff, cols, xr, 0);
+            x = xr;
+            xOff = 0;
+        }
         double s = 0, a = 0;
         for (int c = 0; c < cols; c++) {
             double p = (double) w.get((long) row * cols + c) * x[xOff + c];

@@ -72,6 +72,7 @@ class VectorKernelsTest {
                 Tensor w = TestTensors.tensor(t, rows, cols, bytes, storage(k), misalign, dir);
                 int xOff = misalign * 5;
                 float[] x = TestTensors.integers(rnd, cols + xOff + 3, 4);
+                TestTensors.keepIntegersThroughRounding(t, x, xOff, cols);
                 float[] expect = new float[rows];
                 for (int r = 0; r < rows; r++) expect[r] = (float) truth(w, x, xOff, r)[0];
                 float[] scalar = new float[rows];
@@ -125,6 +126,7 @@ class VectorKernelsTest {
         int rows = 37, cols = fit(t, t.quantized() ? 64 : 45);
         Tensor w = TestTensors.tensor(t, rows, cols, TestTensors.integerValued(t, rows, cols, rnd), Storage.NATIVE, 1, dir);
         float[] x = TestTensors.integers(rnd, cols + 2, 3);
+        TestTensors.keepIntegersThroughRounding(t, x, 2, cols);
         for (VectorKernels kk : ALL) {
             float[] out = new float[20];
             java.util.Arrays.fill(out, -1f);
@@ -151,6 +153,7 @@ class VectorKernelsTest {
                 Tensor wg = TestTensors.tensor(t, rows, cols, gauss, storage(k + 1), (k + 1) % 4, dir);
                 k++;
                 float[] xi = TestTensors.integers(rnd, batch * cols, 4);
+                for (int b = 0; b < batch; b++) TestTensors.keepIntegersThroughRounding(t, xi, b * cols, cols);
                 float[] xg = TestTensors.gaussian(rnd, batch * cols, 1.0);
                 for (VectorKernels kk : ALL) {
                     float[] oi = new float[batch * rows], og = new float[batch * rows];
@@ -367,17 +370,22 @@ class VectorKernelsTest {
         assertThatThrownBy(() -> K2.matmul(f, new float[8], 2, new float[5])).isInstanceOf(IndexOutOfBoundsException.class);
     }
 
-    @Test
-    void concurrentCallersShareThePoolSafely() throws Exception {
+    /**
+     * Callers on several threads, each with its own activations, share the pool: Q4_0, and Q8_0 whose products round
+     * the activations into per-thread buffers (one caller's rounding must never leak into another's product).
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q4_0", "Q8_0"})
+    void concurrentCallersShareThePoolSafely(DType t) throws Exception {
         Random rnd = new Random(2);
         int rows = 200, cols = 128;
-        Tensor w = TestTensors.tensor(DType.Q4_0, rows, cols, TestTensors.integerValued(DType.Q4_0, rows, cols, rnd), Storage.NATIVE, 0, dir);
-        float[] x = TestTensors.integers(rnd, cols, 4);
-        float[] expect = new float[rows];
-        K1.matvec(w, x, expect);
+        Tensor w = TestTensors.tensor(t, rows, cols, TestTensors.integerValued(t, rows, cols, rnd), Storage.NATIVE, 0, dir);
         List<Thread> callers = new ArrayList<>();
         List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
         for (int c = 0; c < 3; c++) {
+            float[] x = TestTensors.gaussian(rnd, cols, 1.0);
+            float[] expect = new float[rows];
+            K1.matvec(w, x, expect);
             Thread th = new Thread(() -> {
                 try {
                     float[] out = new float[rows];
@@ -390,8 +398,8 @@ class VectorKernelsTest {
                 }
             });
             callers.add(th);
-            th.start();
         }
+        for (Thread th : callers) th.start();
         for (Thread th : callers) th.join();
         assertThat(errors).isEmpty();
     }
