@@ -1,5 +1,10 @@
 package org.taylormlp.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The 8-bit rounding of activations that products with Q8_0 and Q5_0 weights apply, as llama.cpp does for these
  * types (its {@code vec_dot_q8_0_q8_0} / {@code vec_dot_q5_0_q8_0} multiply the weights with the activations quantized
@@ -35,22 +40,7 @@ public final class ActivationRounding {
      * a block whose scale underflows to 0, or whose 127 / max|x| overflows (max|x| below 3.8e-37), gets q = 0.
      */
     public static void quantize(float[] x, int off, int n, short[] q, int qOff, float[] d, int dOff) {
-        if (n % BLOCK != 0) throw new IllegalArgumentException("activations of length " + n + " are not whole blocks of " + BLOCK);
-        for (int b = 0; b < n; b += BLOCK) {
-            float amax = 0f;
-            for (int j = 0; j < BLOCK; j++) {
-                float a = Math.abs(x[off + b + j]);
-                if (!(a <= amax) && amax == amax) amax = a; // a NaN is taken and kept
-            }
-            // q as ggml's quantize_row_q8_0 (AVX2) computes it: id = 127 / amax, q = round-to-even(x · id)
-            float s = amax / 127f, id = 127f / amax;
-            d[dOff + b / BLOCK] = s;
-            boolean zero = s == 0f || !(id < Float.POSITIVE_INFINITY); // also NaN amax; an infinite one gives id 0
-            for (int j = 0; j < BLOCK; j++) {
-                // |x| <= amax, so |x · id| <= 127 up to one rounding: rint stays within [-127, 127]
-                q[qOff + b + j] = zero ? 0 : (short) Math.rint(x[off + b + j] * id);
-            }
-        }
+        run(x, off, n, q, qOff, d, dOff, null, 0);
     }
 
     /**
@@ -58,12 +48,50 @@ public final class ActivationRounding {
      * (the product rounded to float). {@code dst} may be {@code x} at the same offset.
      */
     public static void round(float[] x, int off, int n, float[] dst, int dstOff) {
+        run(x, off, n, null, 0, null, 0, dst, dstOff);
+    }
+
+    /** 1.5·2²³: {@code (v + MAGIC) − MAGIC} is v rounded to the nearest integer, halves to even, for |v| < 2²². */
+    private static final float MAGIC = 12582912f;
+
+    /**
+     * Both forms, on the Vector API (a prompt batch rounds every token's activations for every product, so a scalar
+     * loop showed in prefill times): the integers into q and the scales into d, or the rounded floats into r.
+     */
+    static void run(float[] x, int off, int n, short[] q, int qOff, float[] d, int dOff, float[] r, int rOff) {
         if (n % BLOCK != 0) throw new IllegalArgumentException("activations of length " + n + " are not whole blocks of " + BLOCK);
-        short[] q = new short[BLOCK];
-        float[] d = new float[1];
+        java.util.Objects.checkFromIndexSize(off, n, x.length);
+        if (q != null) {
+            java.util.Objects.checkFromIndexSize(qOff, n, q.length);
+            java.util.Objects.checkFromIndexSize(dOff, n / BLOCK, d.length);
+        }
+        if (r != null) java.util.Objects.checkFromIndexSize(rOff, n, r.length);
         for (int b = 0; b < n; b += BLOCK) {
-            quantize(x, off + b, BLOCK, q, 0, d, 0);
-            for (int j = 0; j < BLOCK; j++) dst[dstOff + b + j] = q[j] * d[0];
+            // max |x| (Math.max semantics: a NaN anywhere in the block gives NaN)
+            FloatVector mx = FloatVector.fromArray(F, x, off + b).abs();
+            for (int j = L; j < BLOCK; j += L) mx = mx.max(FloatVector.fromArray(F, x, off + b + j).abs());
+            float amax = mx.reduceLanes(VectorOperators.MAX);
+            // q as ggml's quantize_row_q8_0 (AVX2) computes it: id = 127 / amax, q = round-to-even(x · id)
+            float s = amax / 127f, id = 127f / amax;
+            // q = 0 for a zero, NaN or infinite max and where 127 / amax overflows (amax below 3.8e-37)
+            boolean zero = !(s > 0f && id > 0f && id < Float.POSITIVE_INFINITY);
+            if (q != null) d[dOff + b / BLOCK] = s;
+            if (zero) {
+                if (q != null) java.util.Arrays.fill(q, qOff + b, qOff + b + BLOCK, (short) 0);
+                if (r != null) java.util.Arrays.fill(r, rOff + b, rOff + b + BLOCK, 0f * s); // NaN for a NaN or infinite scale
+                continue;
+            }
+            FloatVector vid = FloatVector.broadcast(F, id);
+            for (int j = 0; j < BLOCK; j += L) {
+                // |x| <= amax, so |x · id| <= 127 up to one rounding: the result stays within [-127, 127]
+                FloatVector v = FloatVector.fromArray(F, x, off + b + j).mul(vid).add(MAGIC).sub(MAGIC);
+                if (q != null) ((ShortVector) v.convertShape(VectorOperators.F2S, S, 0)).intoArray(q, qOff + b + j);
+                if (r != null) v.mul(s).intoArray(r, rOff + b + j);
+            }
         }
     }
+
+    private static final VectorSpecies<Float> F = VectorKernels.F;
+    private static final int L = VectorKernels.L;
+    private static final VectorSpecies<Short> S = VectorKernels.S;
 }

@@ -398,8 +398,7 @@ public final class VectorKernels implements Kernels {
                 d = new float[n / ActivationRounding.BLOCK];
                 r = new float[n];
             }
-            ActivationRounding.quantize(x, off, n, q, 0, d, 0);
-            for (int i = 0; i < n; i++) r[i] = q[i] * d[i / ActivationRounding.BLOCK];
+            ActivationRounding.run(x, off, n, q, 0, d, 0, r, 0);
             return this;
         }
     }
