@@ -4,11 +4,11 @@ import jdk.incubator.vector.*;
 import java.lang.foreign.*;
 import java.nio.ByteOrder;
 /**
- * A probe, not a product kernel: Q8_0 matrix-vector products three ways, in one JVM, interleaved: the float kernel
- * of the engine's form (int8 widened to float lanes, FMA with float x), and two integer forms with x rounded to int8
- * per block of 32 as llama.cpp does: products in 16-bit lanes (two per lane), folded into 32-bit lanes either by
- * widening conversions ({@code int16}) or by two shifts and an add on the 32-bit view ({@code shifts}), then one
- * float scale per block. 256-bit vectors only. Prints GMAC/s (best of 300) and the difference the activation
+ * A probe, not a product kernel: Q8_0 matrix-vector products three ways, in one JVM, interleaved: the float form
+ * the engine used before {@link ActivationRounding} (int8 widened to float lanes, FMA with float x), and two integer
+ * forms with x rounded to int8 per block of 32: products in 16-bit lanes (two per lane), folded into 32-bit lanes
+ * either by widening conversions ({@code int16}) or by two shifts and an add on the 32-bit view ({@code shifts}, the
+ * form {@code VectorKernels.rowsQ8x} took), then one float scale per block. 256-bit vectors only. Prints GMAC/s (best of 300) and the difference the activation
  * rounding makes to row 0.
  *
  * <p>Run: {@code mvn -q -Pjmh test-compile exec:exec -Djmh.main=org.taylormlp.tensor.Int8ActivationProbe

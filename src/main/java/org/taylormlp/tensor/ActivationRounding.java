@@ -6,20 +6,20 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The 8-bit rounding of activations that products with Q8_0 and Q5_0 weights apply, as llama.cpp does for these
- * types (its {@code vec_dot_q8_0_q8_0} / {@code vec_dot_q5_0_q8_0} multiply the weights with the activations quantized
- * to Q8_0): the input vector is cut into blocks of {@value #BLOCK}, each block gets the integers {@code q =
- * rint(x · 127 / max|x|)} (as ggml's {@code quantize_row_q8_0} computes them in its AVX2 form: halves round to even)
- * and the scale {@code d = max|x| / 127}, and the product is {@code Σ w · q·d}. ggml stores that scale as f16; it
- * stays a float here: as accurate for scales in f16's normal range, more accurate for small activations (f16
- * subnormal scales below max|x| ≈ 7.8e-3) and without f16's overflow (max|x| above 8.3e6). The
- * integers let the kernels multiply int8 by int8 in 16-bit lanes, which runs faster than widening every weight to a
- * float lane (docs/PERFORMANCE.md); the price is the rounding of x, at most {@code d / 2} per element.
+ * The 8-bit rounding of activations that products with quantized weights apply, as llama.cpp does (its
+ * {@code vec_dot_q8_0_q8_0}, {@code vec_dot_q4_K_q8_K}, ... multiply the weights with the activations quantized to
+ * Q8_0 / Q8_1 / Q8_K blocks): the input vector is cut into blocks of {@value #BLOCK}, each block gets the integers
+ * {@code q = rint(x · 127 / max|x|)} (as ggml's {@code quantize_row_q8_0} computes them in its AVX2 form: halves
+ * round to even) and the scale {@code d = max|x| / 127}, and the product is {@code Σ w · q·d}. One rule for every
+ * quantized type: ggml uses blocks of 256 for the K-quants (Q8_K) and stores the Q8_0 scale as f16; here the blocks
+ * are 32 and the scale stays a float (as accurate for f16-normal scales, more accurate for small activations, whose
+ * f16 scales are subnormal below max|x| ≈ 7.8e-3, and no overflow above max|x| ≈ 8.3e6). The integers let the
+ * kernels multiply int8 by int8 in 16-bit lanes, which runs faster than widening every weight to a float lane
+ * (docs/PERFORMANCE.md); the price is the rounding of x, at most {@code d / 2} per element.
  *
  * <p>Every implementation of {@link Kernels} computes products with these types from the same rounded activations
  * (the scalar reference, the vector kernels, single tokens and prompt batches), so they still agree with each other
- * to float rounding. Other weight types multiply the activations as they are (llama.cpp rounds those too, in other
- * block formats).
+ * to float rounding. F32, F16 and BF16 weights multiply the activations as they are.
  */
 public final class ActivationRounding {
     /** Elements per block, each block with its own scale. */
@@ -30,7 +30,7 @@ public final class ActivationRounding {
 
     /** Whether products with weights of type {@code t} use rounded activations. */
     public static boolean appliesTo(DType t) {
-        return t == DType.Q8_0 || t == DType.Q5_0;
+        return t.quantized();
     }
 
     /**

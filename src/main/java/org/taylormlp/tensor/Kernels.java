@@ -9,7 +9,7 @@ package org.taylormlp.tensor;
  *
  * <p>Quantized weights need {@code cols} to be a multiple of the block size (32; 256 for the K-quants).
  *
- * <p>Products with Q8_0 and Q5_0 weights are defined on the activations rounded to 8 bits per block of 32 ({@link
+ * <p>Products with quantized weights are defined on the activations rounded to 8 bits per block of 32 ({@link
  * ActivationRounding}), as llama.cpp computes them; every implementation rounds them alike (single tokens and
  * prompt batches), so implementations differ from each other only by float rounding.
  */

@@ -13,7 +13,7 @@ public final class ScalarKernels implements Kernels {
     @Override
     public String describe() { return "scalar reference kernels (no Vector API), 1 thread"; }
 
-    /** Σ w·x in float, column by column; with Q8_0/Q5_0 weights, x rounded first ({@link ActivationRounding}). */
+    /** Σ w·x in float, column by column; with quantized weights, x rounded first ({@link ActivationRounding}). */
     @Override
     public void matvec(Tensor w, float[] x, int xOff, float[] out, int outOff, int rowStart, int rowCount) {
         int cols = w.cols();

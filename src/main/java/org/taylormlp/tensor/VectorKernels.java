@@ -21,10 +21,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Width: {@code FloatVector.SPECIES_PREFERRED}, or {@code -Dtaylormlp.vectorBits=128|256|512}; read once when
  * the class initializes (the species must be a static constant for the JIT to compile the vector code).
  *
- * <p>How each dtype is computed (in float with FMA, except Q8_0; products with Q8_0 and Q5_0 weights take the
- * activations rounded to 8 bits per block of 32, as llama.cpp's do ({@link ActivationRounding}), every other type
- * the activations as they are; results differ from the exact dot product of the dequantized weights with those
- * activations only by float rounding, like the scalar reference):
+ * <p>How each dtype is computed. Products with quantized weights take the activations rounded to 8 bits per block
+ * of 32, as llama.cpp's do ({@link ActivationRounding}); F32/F16/BF16 the activations as they are. Results differ
+ * from the exact dot product of the dequantized weights with those activations only by float rounding, like the
+ * scalar reference:
  * <ul>
  *   <li>F32: four independent accumulators of {@code L} lanes.</li>
  *   <li>F16: shorts are sign-extended to int lanes and converted by bit manipulation (exponent/mantissa shifted
@@ -34,17 +34,18 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>BF16: shorts sign-extended to int lanes, shifted left 16, reinterpreted as floats.</li>
  *   <li>Q8_0: int8 weights times the int8 activations in 16-bit lanes, an exact integer sum per block, scaled
  *       once per block by both scales ({@link #rowsQ8x}). Q5_0 is repacked as Q8_0 when the model is wired
- *       ({@link #prepare}); unprepared, its kernel multiplies the rounded activations in float.</li>
+ *       ({@link #prepare}).</li>
+ *   <li>Q4_K and Q6_K with 256-bit vectors: the same integer form ({@link KQuants#dotQ4Kx}, {@link
+ *       KQuants#dotQ6Kx}).</li>
  *   <li>Q4_0: the 16 bytes of a block are split into low nibbles (elements 0..15) and high nibbles (16..31),
  *       8 is subtracted in the byte lanes, then int8 lanes converted to float lanes ({@code B2F}), block sum by
- *       FMAs with x, scaled once per block by the f16 scale.</li>
+ *       FMAs with the rounded activations as floats, scaled once per block by the f16 scale. The other types
+ *       (Q4_1, Q5_1, Q5_K, unprepared Q5_0, and the K-quants on other vector widths) likewise in float on the
+ *       rounded values ({@link KQuants}).</li>
  * </ul>
  * Matrix-vector products run two rows per step, each thread pairing the first half of its chunk of rows with
  * the second so that it reads two sequential streams ({@link #rows}); each row's sum has the same bits as its
  * single-row kernel's.
- * The other quantized types keep the activations in float (their kernels: {@link KQuants}), slightly more accurate
- * than llama.cpp, which rounds them to 8 bits for every quantized type; the Vector API has no int8 dot-product
- * operation, and the 16-bit form pays for Q8_0 (int8 weights, no unpacking) first.
  *
  * <p>The weight data is read with unaligned little-endian vector loads from the tensor's {@link MemorySegment}
  * (mapped, native or heap, any alignment). Every row is computed by the same code whatever thread runs it, so
@@ -383,22 +384,30 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * A calling thread's activations rounded for the Q8_0/Q5_0 products ({@link ActivationRounding}): the integers,
-     * the block scales, and the rounded values as floats (for the kernels that multiply in float). Filled once per
+     * A calling thread's activations rounded for the quantized products ({@link ActivationRounding}): the integers,
+     * the block scales, the rounded values as floats (for the kernels that multiply in float) and the blocks' sums. Filled once per
      * product (or fused group of products) by the calling thread, read by the workers of that product.
      */
     static final class RoundedX {
         short[] q = new short[0];
         float[] d = new float[0];
         float[] r = new float[0];
+        /** Per block: the sum of its rounded values, {@code d · Σ q} (the K-quants' mins). */
+        float[] b = new float[0];
 
         RoundedX of(float[] x, int off, int n) {
             if (q.length < n) {
                 q = new short[n];
                 d = new float[n / ActivationRounding.BLOCK];
+                b = new float[n / ActivationRounding.BLOCK];
                 r = new float[n];
             }
             ActivationRounding.run(x, off, n, q, 0, d, 0, r, 0);
+            for (int j = 0; j < n / ActivationRounding.BLOCK; j++) {
+                int t = 0;
+                for (int i = 32 * j; i < 32 * j + 32; i++) t += q[i];
+                b[j] = d[j] * t;
+            }
             return this;
         }
     }
@@ -521,8 +530,7 @@ public final class VectorKernels implements Kernels {
         int n = w.cols(), r = r0;
         long rowBytes = w.dtype().bytesFor(n);
         switch (w.dtype()) {
-            default -> KQuants.rows(w.dtype(), m, rowBytes, x, xOff, n, out, outBase, r0, r1);
-            case Q5_0 -> KQuants.rows(DType.Q5_0, m, rowBytes, rx.r, 0, n, out, outBase, r0, r1);
+            default -> quantizedRows(w.dtype(), m, rowBytes, rx, n, out, outBase, r0, r1);
             case F32 -> {
                 for (; r + 1 < r1; r += 2) {
                     out[outBase + r] = dotF32(m, r * rowBytes, x, xOff, n);
@@ -553,10 +561,10 @@ public final class VectorKernels implements Kernels {
             }
             case Q4_0 -> {
                 for (; r + 1 < r1; r += 2) {
-                    out[outBase + r] = dotQ4(m, r * rowBytes, x, xOff, n);
-                    out[outBase + r + 1] = dotQ4(m, (r + 1) * rowBytes, x, xOff, n);
+                    out[outBase + r] = dotQ4(m, r * rowBytes, rx.r, 0, n);
+                    out[outBase + r + 1] = dotQ4(m, (r + 1) * rowBytes, rx.r, 0, n);
                 }
-                if (r < r1) out[outBase + r] = dotQ4(m, r * rowBytes, x, xOff, n);
+                if (r < r1) out[outBase + r] = dotQ4(m, r * rowBytes, rx.r, 0, n);
             }
         }
     }
@@ -570,10 +578,20 @@ public final class VectorKernels implements Kernels {
             case F16 -> rowsF16(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
             case BF16 -> rowsBF16(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
             case Q8_0 -> rowsQ8x(m, rowBytes, rx.q, rx.d, n, out, outBase, r0, r1);
-            case Q5_0 -> KQuants.rows(DType.Q5_0, m, rowBytes, rx.r, 0, n, out, outBase, r0, r1);
-            case Q4_0 -> rowsQ4(m, rowBytes, x, xOff, n, out, outBase, r0, r1);
-            default -> KQuants.rows(w.dtype(), m, rowBytes, x, xOff, n, out, outBase, r0, r1);
+            case Q4_0 -> rowsQ4(m, rowBytes, rx.r, 0, n, out, outBase, r0, r1);
+            default -> quantizedRows(w.dtype(), m, rowBytes, rx, n, out, outBase, r0, r1);
         }
+    }
+
+    /**
+     * The {@link KQuants} types, all on the rounded activations: Q4_K and Q6_K by the int8 kernels where vectors
+     * hold 16 shorts ({@link KQuants#INT_KQUANTS}), the others (and every type on other widths) by the float kernels
+     * on the rounded values.
+     */
+    static void quantizedRows(DType t, MemorySegment m, long rowBytes, RoundedX rx, int n, float[] out, int ob, int r0, int r1) {
+        if (KQuants.INT_KQUANTS && t == DType.Q4_K) KQuants.rowsQ4Kx(m, rowBytes, rx.q, rx.d, rx.b, n, out, ob, r0, r1);
+        else if (KQuants.INT_KQUANTS && t == DType.Q6_K) KQuants.rowsQ6Kx(m, rowBytes, rx.q, rx.d, n, out, ob, r0, r1);
+        else KQuants.rows(t, m, rowBytes, rx.r, 0, n, out, ob, r0, r1);
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -84,8 +84,9 @@ class KQuantConvertTest {
                         .isLessThan(t.dtype() == DType.Q6_K ? 0.03 : 0.12).isGreaterThan(0);
             }
         }
-        // the K-quant kernels compute the model of the dequantized weights: logits equal those of the F32 file
-        // written from it, up to float summation order
+        // the K-quant kernels compute the model of the dequantized weights on activations rounded to 8 bits per block
+        // of 32 (ActivationRounding, as llama.cpp): logits near those of the F32 file written from it, within what that
+        // rounding moves them (measured 1.0 of the largest logit 57.5); the kernels' exact check is KQuantsTest
         int[] ids = Logits.sequence(llama256());
         float[] ref, got;
         try (Model m = org.taylormlp.runtime.Models.load(back)) {
@@ -98,7 +99,7 @@ class KQuantConvertTest {
         for (float v : ref) maxRef = Math.max(maxRef, Math.abs(v));
         double d = Logits.maxAbsDiff(ref, got);
         System.out.printf("q4_k_m vs its F32 dequantization: max |Δlogit| %.2e (max |logit| %.1f)%n", d, maxRef);
-        assertThat(d).as("max |Δlogit| Q4_K_M file vs its F32 dequantization").isLessThan(1e-4 * maxRef);
+        assertThat(d).as("max |Δlogit| Q4_K_M file vs its F32 dequantization").isGreaterThan(0).isLessThan(0.05 * maxRef);
     }
 
     /**

@@ -40,7 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PrefillToleranceTest {
     static final double PROB_TOL = 1e-4;
     static final double REL_TOL = 1e-5;
-    /** Prefill against decode with Q8_0/Q5_0 weights, whose products round the activations ({@link #quantizedStories15M}). */
+    /** Prefill against decode with quantized weights, whose products round the activations ({@link #quantizedStories15M}). */
     static final double ROUNDED_PROB_TOL = 0.1;
 
     @ParameterizedTest(name = "{0}")
@@ -112,16 +112,16 @@ class PrefillToleranceTest {
     }
 
     /**
-     * Quantized weights (stories15M as Q8_0, and as q4_k_m: mostly Q5_0, which the vector kernels compute as Q8_0, with
-     * K-quant ffn_down), teacher-forced over the 64 tokens stories15M decodes greedily from BOS. Prompt batches round
-     * each token's activations for the Q8_0/Q5_0 products exactly as decoding does ({@code ActivationRounding}; the
-     * kernels' tests hold both to float rounding of the same rounded activations), but their inputs differ by float
-     * rounding, and where that moves an element across a rounding boundary the two products differ by one step of the
-     * 8-bit grid (1/254 of the block's largest magnitude), which the KV cache carries to every later position.
-     * Measured: positions 0-1 (q8_0) and 0-5 (q4_k_m) agree within the float tolerance, then max |Δlogit| 0.1-0.36 and
-     * max |Δp| 3.2e-2 / 4.2e-2. llama.cpp, which rounds alike, has the same property. Asserted: the first position
-     * within the float tolerance, every probability within {@link #ROUNDED_PROB_TOL}, and the same greedy choice
-     * wherever decode's top-2 gap exceeds twice the measured max |Δlogit|.
+     * Quantized weights (stories15M as Q8_0 and as q4_k_m: Q5_0, Q4_K, Q6_K, Q8_0), teacher-forced over the 64 tokens
+     * stories15M decodes greedily from BOS. Prompt batches round each token's activations for the quantized products
+     * exactly as decoding does ({@code ActivationRounding}; the kernels' tests hold both to float rounding of the
+     * same rounded activations), but their inputs differ by float rounding, and where that moves an element across a
+     * rounding boundary the two products differ by one step of the 8-bit grid (1/254 of the block's largest
+     * magnitude), which the KV cache carries to every later position. Measured: the first 2 positions (q8_0) agree
+     * within the float tolerance, q4_k_m (more rounded products) parts at position 0; then max |Δlogit| 0.34-0.36 and
+     * max |Δp| 3.0e-2 / 3.2e-2. llama.cpp, which rounds alike, has the same property. Asserted: every probability
+     * within {@link #ROUNDED_PROB_TOL} and the same greedy choice wherever decode's top-2 gap exceeds twice the
+     * measured max |Δlogit|.
      */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"q8_0", "q4_k_m"})
@@ -150,9 +150,8 @@ class PrefillToleranceTest {
                 while (agree < n && Logits.maxAbsDiff(Arrays.copyOfRange(batch, agree * v, agree * v + v),
                         Arrays.copyOfRange(steps, agree * v, agree * v + v)) <= REL_TOL * Math.max(1, scale)) agree++;
                 for (int i = 0; i < n; i++) dp = Math.max(dp, maxProbDiff(batch, steps, i * v, v));
-                System.out.printf("prefill vs decode stories15M %s: positions 0-%d within %.0e relative, then max|Δlogit| %.2e,"
-                        + " max|Δp| %.2e%n", dtype, agree - 1, REL_TOL, d, dp);
-                assertThat(agree).as("first position within the float tolerance").isPositive();
+                System.out.printf("prefill vs decode stories15M %s: %d leading positions within %.0e relative, then"
+                        + " max|Δlogit| %.2e, max|Δp| %.2e%n", dtype, agree, REL_TOL, d, dp);
                 assertThat(dp).as("max |Δ probability|").isLessThanOrEqualTo(ROUNDED_PROB_TOL);
                 for (int i = 0; i < n; i++) {
                     if (gap(steps, i * v, v) > 2 * d) {

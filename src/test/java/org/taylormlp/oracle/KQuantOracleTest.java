@@ -22,7 +22,6 @@ import org.taylormlp.format.gguf.GgufFile;
 import org.taylormlp.model.Model;
 import org.taylormlp.model.ModelLoader;
 import org.taylormlp.convert.KQuantMix;
-import org.taylormlp.tensor.ActivationRounding;
 import org.taylormlp.tensor.DType;
 import org.taylormlp.tensor.Tensor;
 
@@ -39,33 +38,29 @@ import org.taylormlp.tensor.Tensor;
  *   <li><b>Exact dequantization.</b> llama-quantize converts the file back to F32 ({@code --allow-requantize ...
  *       F32}: ggml's own {@code to_float} of every block type); each tensor we read from the quantized file must
  *       equal it bit for bit.</li>
- *   <li><b>Same computation.</b> Our engine on the quantized file against llama.cpp (F32 KV cache) on that F32
- *       file. Where every matrix is a K-quant (or another type that multiplies float activations), the quantized
- *       model is the F32 model of the dequantized weights up to summation order: identical greedy ids over
- *       {@value #STEPS} steps and top-1 probabilities within {@value #TOL}, as {@link LlamaCppOracleTest}'s F32
- *       comparison ("llama256" files). Q8_0 and Q5_0 matrices (the fall-back types of the other files) multiply the
- *       activations rounded to 8 bits ({@link ActivationRounding}), as llama.cpp does, which the F32 file does not:
- *       stories15M must still give identical ids and top-1 probabilities within {@value #ROUNDED_TOL} (measured
- *       7.7e-3–1.7e-2); the tiny synthetic models, built for peaked distributions from few, large weights, react
- *       to that rounding far more (Δp up to 0.27 measured, one file's ids parting at a near tie), so for them the
- *       comparison is printed, not asserted (their kernels are covered by {@code KQuantsTest} and the llama256
- *       files).</li>
- *   <li><b>llama.cpp on the quantized file itself</b> also quantizes the activations of its K-quant products
- *       (Q8_K blocks), which we do not, and stores its Q8_0 activation scales as f16. On stories15M greedy ids must
- *       be identical, except that they may part at a step where our top-1/top-2 logit gap is below {@value
- *       #FLIP_MARGIN} (measured: the llama.cpp-quantized Q5_K_M file parts at step 18 of 24), and top-1
- *       probabilities up to there within {@value #Q_TOL}. For the tiny synthetic models this third check only
- *       requires llama.cpp to load and run the file.</li>
+ *   <li><b>Same computation, up to the activation rounding.</b> Our engine on the quantized file against llama.cpp
+ *       (F32 KV cache) on that F32 file. Our quantized products multiply the dequantized weights with the
+ *       activations rounded to 8 bits per block of 32 ({@code ActivationRounding}, as llama.cpp does in its own
+ *       quantized products), which the F32 file does not: on stories15M greedy ids must be identical, except that
+ *       they may part at a step where our top-1/top-2 logit gap is below {@value #FLIP_MARGIN}, and top-1
+ *       probabilities up to there within {@value #Q_TOL} (measured 1.3e-2–2.4e-2; the Q5_K_M files part at step
+ *       18, a near tie). The tiny synthetic models, built for peaked distributions from few, large weights, react
+ *       to that rounding far more (11–24 of 24 ids equal, Δp up to 0.27), so for them the comparison is printed, not
+ *       asserted; the kernels themselves are held to the exact sum of the dequantized weights times the rounded
+ *       activations by {@code KQuantsTest} and {@code VectorKernelsTest}.</li>
+ *   <li><b>llama.cpp on the quantized file itself</b> rounds the activations too, in other blocks for the K-quants
+ *       (Q8_K: 256 elements) and with f16 scales for Q8_0. On stories15M greedy ids must be identical, except that
+ *       they may part at a step where our top-1/top-2 logit gap is below {@value #FLIP_MARGIN} (measured: our
+ *       q5_k_m file parts at step 18 of 24), and top-1 probabilities up to there within {@value #Q_TOL} (measured
+ *       2.3e-2–5.9e-2: the two roundings differ, and this model amplifies every element they round differently).
+ *       For the tiny synthetic models this third check only requires llama.cpp to load and run the file.</li>
  * </ol>
  * The cases that need llama-quantize are skipped with a message naming it when it is absent; without it the
  * converted stories15M file is still compared directly (check 3).
  */
 class KQuantOracleTest {
     static final int STEPS = 24;
-    static final double TOL = 2e-3;
-    static final double Q_TOL = 5e-2;
-    /** Check 2 on stories15M files with Q8_0/Q5_0 tensors (whose products round the activations to 8 bits). */
-    static final double ROUNDED_TOL = 3e-2;
+    static final double Q_TOL = 8e-2;
     /** A top-1/top-2 logit gap below this may flip under llama.cpp's 8-bit activation rounding (stories15M). */
     static final double FLIP_MARGIN = 0.5;
 
@@ -180,11 +175,6 @@ class KQuantOracleTest {
             ours = GreedyTrace.run(e.transformer(), prompt, STEPS);
         }
         String f32Line = "";
-        long rounded, matrices;
-        try (GgufFile g = GgufFile.open(gguf)) {
-            matrices = g.tensors().stream().filter(t -> t.rank() == 2).count();
-            rounded = g.tensors().stream().filter(t -> t.rank() == 2 && ActivationRounding.appliesTo(t.dtype())).count();
-        }
         if (tool != null) {
             Path deq = dir.resolve(gguf.getFileName() + ".f32.gguf");
             quantizeWithLlamaCpp(tool, gguf, deq, "F32", true);
@@ -208,26 +198,20 @@ class KQuantOracleTest {
                 assertThat(k).as("quantized tensors compared").isPositive();
             }
             LlamaOracle.Run exact = LlamaOracle.greedy(deq, prompt, STEPS, true);
-            if (rounded == 0) {
-                assertThat(exact.ids()).as("%s %s: llama.cpp greedy ids on its F32 dequantization", model, what).containsExactly(ours.ids());
-                double d32 = LlamaCppOracleTest.maxDiff(ours.top1(), exact.top1());
-                assertThat(d32).as("%s %s: max |Δ top-1 probability| vs llama.cpp on its F32 dequantization", model, what)
-                        .isLessThanOrEqualTo(TOL);
-                f32Line = String.format(" maxΔp(dequantized F32, F32 KV)=%.2e", d32);
-            } else {
-                // Q8_0/Q5_0 tensors multiply 8-bit-rounded activations (ActivationRounding); the F32 file does not
-                int same = 0;
-                while (same < STEPS && exact.ids()[same] == ours.ids()[same]) same++;
-                double d32 = LlamaCppOracleTest.maxDiff(Arrays.copyOf(ours.top1(), same), Arrays.copyOf(exact.top1(), same));
-                if (model.equals("stories15M")) {
-                    assertThat(same).as("%s %s: greedy ids equal to llama.cpp's on its F32 dequantization", model, what)
-                            .isEqualTo(STEPS);
-                    assertThat(d32).as("%s %s: max |Δ top-1 probability| vs llama.cpp on its F32 dequantization", model, what)
-                            .isLessThanOrEqualTo(ROUNDED_TOL);
+            // every quantized product rounds its activations to 8 bits (ActivationRounding); the F32 file's do not
+            int same = 0;
+            while (same < STEPS && exact.ids()[same] == ours.ids()[same]) same++;
+            int upTo = same + (same < STEPS ? 1 : 0);
+            double d32 = LlamaCppOracleTest.maxDiff(Arrays.copyOf(ours.top1(), upTo), Arrays.copyOf(exact.top1(), upTo));
+            if (model.equals("stories15M")) {
+                if (same < STEPS) {
+                    assertThat(ours.margin()[same]).as("%s %s: greedy ids differ from llama.cpp's on its F32 dequantization"
+                            + " from step %d, where our top-1/top-2 gap is", model, what, same).isLessThan(FLIP_MARGIN);
                 }
-                f32Line = String.format(" (%d of %d matrices round x) dequantized F32: %d/%d ids equal, maxΔp=%.2e",
-                        rounded, matrices, same, STEPS, d32);
+                assertThat(d32).as("%s %s: max |Δ top-1 probability| vs llama.cpp on its F32 dequantization", model, what)
+                        .isLessThanOrEqualTo(Q_TOL);
             }
+            f32Line = String.format(" dequantized F32: %d/%d ids equal, maxΔp=%.2e", same, STEPS, d32);
         }
         LlamaOracle.Run direct = LlamaOracle.greedy(gguf, prompt, STEPS);
         assertThat(direct.ids()).as("llama.cpp ran the file").hasSize(STEPS);

@@ -8,7 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The 8-bit rounding of activations for Q8_0/Q5_0 products: its definition (scale, integers, error), its non-finite
+ * The 8-bit rounding of activations for quantized products: its definition (scale, integers, error), its non-finite
  * inputs, and what it does to a product against the unrounded activations (the accuracy given up for the int8
  * kernels, stated and bounded).
  */
@@ -111,7 +111,7 @@ class ActivationRoundingTest {
     @Test
     void whichTypesRound() {
         for (DType t : DType.values()) {
-            assertThat(ActivationRounding.appliesTo(t)).as(t.name()).isEqualTo(t == DType.Q8_0 || t == DType.Q5_0);
+            assertThat(ActivationRounding.appliesTo(t)).as(t.name()).isEqualTo(t.quantized());
         }
     }
 

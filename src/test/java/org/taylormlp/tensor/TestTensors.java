@@ -158,7 +158,7 @@ final class TestTensors {
 
     /**
      * {Σ W[row, c]·x[xOff + c], Σ|W[row, c]·x[xOff + c]|} in double (exact for test sizes) from the dequantized weights
-     * (Tensor.get, the layout oracle). For the weight types whose products take rounded activations (Q8_0, Q5_0), x is
+     * (Tensor.get, the layout oracle). For the weight types whose products take rounded activations (every quantized type), x is
      * first rounded as {@link ActivationRounding#round} does: the value the {@link Kernels} contract defines.
      */
     static double[] truth(Tensor w, float[] x, int xOff, int row) {
