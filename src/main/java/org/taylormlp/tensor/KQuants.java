@@ -344,8 +344,8 @@ public final class KQuants {
      * the mins applied as {@code dmin · Σ_j m_j·xs[j]} through the sums of x per sub-block ({@link #subSums}); per
      * group of 64, the low nibbles (sub-block 2g) and high nibbles (2g + 1) cut in 32-bit lanes, widened to float
      * lanes and multiplied with x into four independent sums, then scaled by {@code d·sc} once per sub-block. The
-     * scale prologue is written out here and in {@link #dotQ5K} on purpose: shared helpers (the scales packed in a
-     * long, the mins' dot product in a loop) made both kernels 1.5-1.7x slower.
+     * scale prologue is written out here, in {@link #dotQ5K} and in {@link #dotQ4Kx} on purpose: shared helpers (the
+     * scales packed in a long, the mins' dot product in a loop) made the float kernels 1.5-1.7x slower.
      */
     static float dotQ4K(MemorySegment m, long a, float[] x, int xo, int n, float[] xs) {
         FloatVector accA = FloatVector.zero(F), accA2 = accA;
