@@ -385,8 +385,9 @@ public final class VectorKernels implements Kernels {
 
     /**
      * A calling thread's activations rounded for the quantized products ({@link ActivationRounding}): the integers,
-     * the block scales, the rounded values as floats (for the kernels that multiply in float) and the blocks' sums. Filled once per
-     * product (or fused group of products) by the calling thread, read by the workers of that product.
+     * the block scales, the rounded values as floats (for the kernels that multiply in float) and the blocks' sums.
+     * Filled once per product (or fused group of products) by the calling thread, read by the workers of that
+     * product.
      */
     static final class RoundedX {
         short[] q = new short[0];
