@@ -1,10 +1,5 @@
 package org.taylormlp.tensor;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
 /**
  * The 8-bit rounding of activations that products with quantized weights apply, as llama.cpp does (its
  * {@code vec_dot_q8_0_q8_0}, {@code vec_dot_q4_K_q8_K}, ... multiply the weights with the activations quantized to
@@ -19,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Every implementation of {@link Kernels} computes products with these types from the same rounded activations
  * (the scalar reference, the vector kernels, single tokens and prompt batches), so they still agree with each other
- * to float rounding. F32, F16 and BF16 weights multiply the activations as they are.
+ * to float rounding. F32, F16 and BF16 weights multiply the activations as they are. This class is plain Java (the
+ * scalar kernels run without the Vector API module); the vector kernels round with vectors, to the same bits.
  */
 public final class ActivationRounding {
     /** Elements per block, each block with its own scale. */
@@ -52,13 +48,41 @@ public final class ActivationRounding {
     }
 
     /** 1.5·2²³: {@code (v + MAGIC) − MAGIC} is v rounded to the nearest integer, halves to even, for |v| < 2²². */
-    private static final float MAGIC = 12582912f;
+    static final float MAGIC = 12582912f;
 
     /**
-     * Both forms, on the Vector API (a prompt batch rounds every token's activations for every product, so a scalar
-     * loop showed in prefill times): the integers into q and the scales into d, or the rounded floats into r.
+     * Both forms in plain Java (the scalar kernels use it without the Vector API module; {@code
+     * VectorKernels.roundActivations} computes the same bits with vectors): the integers into q and the scales into
+     * d, or the rounded floats into r.
      */
     static void run(float[] x, int off, int n, short[] q, int qOff, float[] d, int dOff, float[] r, int rOff) {
+        check(x, off, n, q, qOff, d, dOff, r, rOff);
+        for (int b = 0; b < n; b += BLOCK) {
+            float amax = 0f;
+            for (int j = 0; j < BLOCK; j++) amax = Math.max(amax, Math.abs(x[off + b + j])); // a NaN stays NaN
+            // q as ggml's quantize_row_q8_0 (AVX2) computes it: id = 127 / amax, q = round-to-even(x · id)
+            float s = amax / 127f, id = 127f / amax;
+            if (q != null) d[dOff + b / BLOCK] = s;
+            if (zeroBlock(s, id)) {
+                if (q != null) java.util.Arrays.fill(q, qOff + b, qOff + b + BLOCK, (short) 0);
+                if (r != null) java.util.Arrays.fill(r, rOff + b, rOff + b + BLOCK, 0f * s); // NaN for a NaN or infinite scale
+                continue;
+            }
+            for (int j = 0; j < BLOCK; j++) {
+                // |x| <= amax, so |x · id| <= 127 up to one rounding: the result stays within [-127, 127]
+                float v = x[off + b + j] * id + MAGIC - MAGIC;
+                if (q != null) q[qOff + b + j] = (short) v;
+                if (r != null) r[rOff + b + j] = v * s;
+            }
+        }
+    }
+
+    /** q = 0 for a zero, NaN or infinite max and where 127 / amax overflows (amax below 3.8e-37). */
+    static boolean zeroBlock(float s, float id) {
+        return !(s > 0f && id > 0f && id < Float.POSITIVE_INFINITY);
+    }
+
+    static void check(float[] x, int off, int n, short[] q, int qOff, float[] d, int dOff, float[] r, int rOff) {
         if (n % BLOCK != 0) throw new IllegalArgumentException("activations of length " + n + " are not whole blocks of " + BLOCK);
         java.util.Objects.checkFromIndexSize(off, n, x.length);
         if (q != null) {
@@ -66,32 +90,5 @@ public final class ActivationRounding {
             java.util.Objects.checkFromIndexSize(dOff, n / BLOCK, d.length);
         }
         if (r != null) java.util.Objects.checkFromIndexSize(rOff, n, r.length);
-        for (int b = 0; b < n; b += BLOCK) {
-            // max |x| (Math.max semantics: a NaN anywhere in the block gives NaN)
-            FloatVector mx = FloatVector.fromArray(F, x, off + b).abs();
-            for (int j = L; j < BLOCK; j += L) mx = mx.max(FloatVector.fromArray(F, x, off + b + j).abs());
-            float amax = mx.reduceLanes(VectorOperators.MAX);
-            // q as ggml's quantize_row_q8_0 (AVX2) computes it: id = 127 / amax, q = round-to-even(x · id)
-            float s = amax / 127f, id = 127f / amax;
-            // q = 0 for a zero, NaN or infinite max and where 127 / amax overflows (amax below 3.8e-37)
-            boolean zero = !(s > 0f && id > 0f && id < Float.POSITIVE_INFINITY);
-            if (q != null) d[dOff + b / BLOCK] = s;
-            if (zero) {
-                if (q != null) java.util.Arrays.fill(q, qOff + b, qOff + b + BLOCK, (short) 0);
-                if (r != null) java.util.Arrays.fill(r, rOff + b, rOff + b + BLOCK, 0f * s); // NaN for a NaN or infinite scale
-                continue;
-            }
-            FloatVector vid = FloatVector.broadcast(F, id);
-            for (int j = 0; j < BLOCK; j += L) {
-                // |x| <= amax, so |x · id| <= 127 up to one rounding: the result stays within [-127, 127]
-                FloatVector v = FloatVector.fromArray(F, x, off + b + j).mul(vid).add(MAGIC).sub(MAGIC);
-                if (q != null) ((ShortVector) v.convertShape(VectorOperators.F2S, S, 0)).intoArray(q, qOff + b + j);
-                if (r != null) v.mul(s).intoArray(r, rOff + b + j);
-            }
-        }
     }
-
-    private static final VectorSpecies<Float> F = VectorKernels.F;
-    private static final int L = VectorKernels.L;
-    private static final VectorSpecies<Short> S = VectorKernels.S;
 }

@@ -96,6 +96,26 @@ class LayersTest {
         assertThat(users).as("code outside tensor/ that names a kernel implementation instead of Kernels").isEmpty();
     }
 
+    /**
+     * The scalar kernels are the fallback when the JVM runs without {@code --add-modules jdk.incubator.vector}: they
+     * and the activation rounding they call must not touch the Vector API.
+     */
+    @Test
+    void theScalarKernelsNeedNoVectorApi() {
+        TreeSet<String> uses = new TreeSet<>();
+        for (String name : List.of("org.taylormlp.tensor.ScalarKernels", "org.taylormlp.tensor.ScalarOps",
+                "org.taylormlp.tensor.ActivationRounding")) {
+            for (Dependency d : classes.get(name).getDirectDependenciesFromSelf()) {
+                String t = d.getTargetClass().getName();
+                if (t.startsWith("jdk.incubator.vector.") || t.equals("org.taylormlp.tensor.VectorKernels")
+                        || t.equals("org.taylormlp.tensor.VectorOps")) {
+                    uses.add(name + " -> " + t);
+                }
+            }
+        }
+        assertThat(uses).isEmpty();
+    }
+
     @Test
     void noPackageCycles() {
         slices().matching("org.taylormlp.(**)").should().beFreeOfCycles().check(classes);

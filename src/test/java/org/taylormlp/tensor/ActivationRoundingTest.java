@@ -100,6 +100,39 @@ class ActivationRoundingTest {
         assertThat(q[33]).isEqualTo((short) 38);
     }
 
+    /**
+     * The vector kernels' rounding ({@code VectorKernels.roundActivations}) gives the plain form's bits: integers,
+     * scales and rounded floats, on Gaussian blocks at several scales, ties (x·127/amax exactly k + 0.5), zero, NaN,
+     * infinite, huge and subnormal blocks, at an offset.
+     */
+    @Test
+    void theVectorFormHasThePlainFormsBits() {
+        Random rnd = new Random(5);
+        int n = 12 * 32, off = 3;
+        float[] x = new float[off + n];
+        float[] g = TestTensors.gaussian(rnd, n, 1.0);
+        for (int i = 0; i < n; i++) x[off + i] = g[i] * (float) Math.pow(10, (i / 32) % 5 - 2);
+        for (int j = 0; j < 32; j++) x[off + 32 + j] = (j - 16) * 0.5f * (127f / 127f); // ties of the 127-step grid
+        x[off + 32] = 127f;
+        java.util.Arrays.fill(x, off + 64, off + 96, 0f);
+        x[off + 100] = Float.NaN;
+        x[off + 140] = Float.NEGATIVE_INFINITY;
+        x[off + 170] = 3e38f;
+        for (int j = 0; j < 32; j++) x[off + 192 + j] = Float.MIN_VALUE * j;
+        short[] q1 = new short[n], q2 = new short[n];
+        float[] d1 = new float[n / 32], d2 = new float[n / 32], r1 = new float[n], r2 = new float[n];
+        ActivationRounding.run(x, off, n, q1, 0, d1, 0, r1, 0);
+        VectorKernels.roundActivations(x, off, n, q2, 0, d2, 0, r2, 0);
+        assertThat(q2).containsExactly(q1);
+        for (int b = 0; b < n / 32; b++) assertThat(Float.floatToRawIntBits(d2[b])).as("scale %d", b).isEqualTo(Float.floatToRawIntBits(d1[b]));
+        for (int i = 0; i < n; i++) assertThat(Float.floatToRawIntBits(r2[i])).as("value %d", i).isEqualTo(Float.floatToRawIntBits(r1[i]));
+        float[] r3 = new float[n];
+        VectorKernels.roundActivations(x, off, n, null, 0, null, 0, r3, 0);
+        for (int i = 0; i < n; i++) assertThat(Float.floatToRawIntBits(r3[i])).isEqualTo(Float.floatToRawIntBits(r1[i]));
+        assertThat(q1[32 + 17]).as("0.5 rounds to even").isZero();
+        assertThat(q1[32 + 19]).as("1.5 rounds to even").isEqualTo((short) 2);
+    }
+
     @Test
     void lengthsThatAreNotWholeBlocksAreRejected() {
         assertThatThrownBy(() -> ActivationRounding.round(new float[40], 0, 40, new float[40], 0))
