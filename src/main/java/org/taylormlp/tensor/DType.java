@@ -6,7 +6,7 @@ import java.util.Locale;
  * Element types of weight tensors. Quantized types store blocks of {@link #blockSize()} elements in
  * {@link #blockBytes()} bytes (ggml layout: Q8_0 = f16 scale + 32 int8; Q4_0 = f16 scale + 16 bytes of nibbles,
  * low nibbles are elements 0..15, high nibbles 16..31, value = (q - 8) * scale; the other legacy 32-blocks and
- * the K-quants as in ggml-common.h, dequantized by {@link KQuants}).
+ * the K-quants as in ggml-common.h, dequantized by {@link KBlocks}).
  */
 public enum DType {
     F32(1, 4, 0),
@@ -20,11 +20,11 @@ public enum DType {
     Q5_0(32, 22, 6),
     /** f16 d, f16 m, 4 bytes of fifth bits, 16 bytes of nibbles: value = q * d + m. */
     Q5_1(32, 24, 7),
-    /** Super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, 128 bytes of nibbles ({@link KQuants}). */
+    /** Super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, 128 bytes of nibbles ({@link KBlocks}). */
     Q4_K(256, 144, 12),
-    /** Super-blocks of 256: as Q4_K plus 32 bytes of fifth bits ({@link KQuants}). */
+    /** Super-blocks of 256: as Q4_K plus 32 bytes of fifth bits ({@link KBlocks}). */
     Q5_K(256, 176, 13),
-    /** Super-blocks of 256: 128 bytes of low nibbles, 64 of high 2 bits, 16 int8 scales, f16 d ({@link KQuants}). */
+    /** Super-blocks of 256: 128 bytes of low nibbles, 64 of high 2 bits, 16 int8 scales, f16 d ({@link KBlocks}). */
     Q6_K(256, 210, 14);
 
     private final int blockSize;

@@ -241,7 +241,7 @@ final class Gemm {
                 if (holder[0].length < bytes) holder[0] = new byte[bytes];
                 byte[] raw = holder[0];
                 MemorySegment.copy(m, java.lang.foreign.ValueLayout.JAVA_BYTE, row + (long) (k0 / bs) * bb, raw, 0, bytes);
-                for (int i = 0, o = 0; i < n; i += bs, o += bb) KQuants.dequantizeBlock(t, raw, o, dst, d + i);
+                for (int i = 0, o = 0; i < n; i += bs, o += bb) KBlocks.dequantizeBlock(t, raw, o, dst, d + i);
             }
         }
     }

@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Quantizers for the {@link KQuants} block types, writing exactly the layouts ggml reads.
+ * Quantizers for the {@link KBlocks} block types, writing exactly the layouts ggml reads.
  *
  * <ul>
  *   <li>Q4_1, Q5_0, Q5_1: ggml's reference quantizers ({@code quantize_row_q4_1_ref} ...), same rounding.</li>

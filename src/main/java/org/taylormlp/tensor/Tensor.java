@@ -84,7 +84,7 @@ public final class Tensor {
                 q = j < 16 ? (q & 0x0f) : (q >>> 4);
                 yield d * (q - 8);
             }
-            default -> KQuants.get(dtype, data, i);
+            default -> KBlocks.get(dtype, data, i);
         };
     }
 
@@ -95,7 +95,7 @@ public final class Tensor {
             return;
         }
         if (!dtype.classic()) {
-            KQuants.read(dtype, data, start, dst, off, n);
+            KBlocks.read(dtype, data, start, dst, off, n);
             return;
         }
         for (int k = 0; k < n; k++) dst[off + k] = get(start + k);

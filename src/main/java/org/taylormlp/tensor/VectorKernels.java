@@ -308,7 +308,7 @@ public final class VectorKernels implements Kernels {
         long off = (long) row * table.dtype().bytesFor(cols);
         int i = 0;
         switch (table.dtype()) {
-            default -> KQuants.read(table.dtype(), m, (long) row * cols, dst, 0, cols);
+            default -> KBlocks.read(table.dtype(), m, (long) row * cols, dst, 0, cols);
             case F32 -> MemorySegment.copy(m, Tensor.F32_LE, off, dst, 0, cols);
             case F16 -> {
                 for (; i <= cols - L; i += L) {
@@ -975,7 +975,7 @@ public final class VectorKernels implements Kernels {
     public Tensor prepare(Tensor w) {
         if (w.dtype() != DType.Q5_0) return w;
         MemorySegment dst = java.lang.foreign.Arena.ofAuto().allocate(DType.Q8_0.bytesFor(w.size()), 64);
-        KQuants.q5_0ToQ8_0(w.data(), dst, w.size() / DType.Q5_0.blockSize());
+        KBlocks.q5_0ToQ8_0(w.data(), dst, w.size() / DType.Q5_0.blockSize());
         if (w.data().isMapped()) w.data().unload();
         return new Tensor(w.name(), DType.Q8_0, w.shape(), dst);
     }
