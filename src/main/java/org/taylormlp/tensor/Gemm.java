@@ -29,10 +29,11 @@ import static org.taylormlp.tensor.VectorKernels.S;
  *       ggml's {@code to_float} gives (F16/BF16 widened, block scales and mins applied), so one float micro-kernel
  *       serves them all and the unpacking is paid once per weight per batch, not once per token.</li>
  *   <li>The micro-kernel ({@link #tile}) computes {@code MR} rows × {@code NB = 2L} tokens: per column k it loads
- *       two activation vectors and broadcasts each of the {@code MR} panel weights, 12 FMAs into 12 accumulators
- *       that each hold {@code L} finished outputs, so no horizontal reduction is needed (12 accumulators + 2
- *       activation vectors + 1 broadcast fit AVX2's 16 registers). Rows wider than {@code KC} are cut into column
- *       blocks, the outer loop, whose partial sums are added into {@code out}.</li>
+ *       two activation vectors and broadcasts each of the {@code MR} panel weights, {@code 2·MR} FMAs into as many
+ *       accumulators that each hold {@code L} finished outputs, so no horizontal reduction is needed (with 6 rows,
+ *       12 accumulators + 2 activation vectors + 1 broadcast fit AVX2's 16 registers; AVX-512's 32 take 12 rows,
+ *       {@link #tile12}). Rows wider than {@code KC} are cut into column blocks, the outer loop, whose partial sums
+ *       are added into {@code out}.</li>
  * </ol>
  * Each output is summed column by column in one accumulator lane, with the weight rounded to float first, where the
  * decode kernels sum {@code L} lanes and reduce them (and the quantized ones scale a block's sum): a prompt processed
@@ -40,8 +41,11 @@ import static org.taylormlp.tensor.VectorKernels.S;
  * measurement: {@code PrefillToleranceTest}). The result does not depend on the batch split or the number of threads.
  */
 final class Gemm {
-    /** Weight rows per micro-kernel tile. */
-    static final int MR = 6;
+    /**
+     * Weight rows per micro-kernel tile: 6 with 16 vector registers (AVX2: 12 accumulators), 12 with 32 (AVX-512:
+     * 24 accumulators, {@link #tile12}), which halves the activation loads per multiply-add.
+     */
+    static final int MR = L >= 16 ? 12 : 6;
     /** Tokens per micro-kernel tile: two vectors. */
     static final int NB = 2 * L;
     /**
@@ -121,7 +125,8 @@ final class Gemm {
                 if (mr < MR) java.util.Arrays.fill(panel, mr * kc, MR * kc, 0f);
                 boolean add = k0 > 0;
                 for (int b0 = 0; b0 < batch; b0 += NB) {
-                    tile(panel, kc, xt, b0 * k + k0 * NB, NB, tile);
+                    if (MR == 12) tile12(panel, kc, xt, b0 * k + k0 * NB, NB, tile);
+                    else tile(panel, kc, xt, b0 * k + k0 * NB, NB, tile);
                     int nb = Math.min(NB, batch - b0);
                     for (int i = 0; i < mr; i++) {
                         int o = b0 * rows + rg + i, to = i * NB;
@@ -167,6 +172,55 @@ final class Gemm {
         c30.intoArray(res, 3 * NB); c31.intoArray(res, 3 * NB + L);
         c40.intoArray(res, 4 * NB); c41.intoArray(res, 4 * NB + L);
         c50.intoArray(res, 5 * NB); c51.intoArray(res, 5 * NB + L);
+    }
+
+    /** {@link #tile} for 12 rows (AVX-512: 24 accumulators, 2 activation vectors and a broadcast in 32 registers). */
+    static void tile12(float[] p, int kc, float[] xt, int xo, int xs, float[] res) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        FloatVector c60 = z, c61 = z, c70 = z, c71 = z, c80 = z, c81 = z, c90 = z, c91 = z, ca0 = z, ca1 = z, cb0 = z, cb1 = z;
+        int p1 = kc, p2 = 2 * kc, p3 = 3 * kc, p4 = 4 * kc, p5 = 5 * kc, p6 = 6 * kc, p7 = 7 * kc, p8 = 8 * kc, p9 = 9 * kc;
+        int pa = 10 * kc, pb = 11 * kc;
+        for (int c = 0; c < kc; c++) {
+            int xi = xo + c * xs;
+            FloatVector x0 = FloatVector.fromArray(F, xt, xi), x1 = FloatVector.fromArray(F, xt, xi + L);
+            FloatVector w = FloatVector.broadcast(F, p[c]);
+            c00 = w.fma(x0, c00); c01 = w.fma(x1, c01);
+            w = FloatVector.broadcast(F, p[p1 + c]);
+            c10 = w.fma(x0, c10); c11 = w.fma(x1, c11);
+            w = FloatVector.broadcast(F, p[p2 + c]);
+            c20 = w.fma(x0, c20); c21 = w.fma(x1, c21);
+            w = FloatVector.broadcast(F, p[p3 + c]);
+            c30 = w.fma(x0, c30); c31 = w.fma(x1, c31);
+            w = FloatVector.broadcast(F, p[p4 + c]);
+            c40 = w.fma(x0, c40); c41 = w.fma(x1, c41);
+            w = FloatVector.broadcast(F, p[p5 + c]);
+            c50 = w.fma(x0, c50); c51 = w.fma(x1, c51);
+            w = FloatVector.broadcast(F, p[p6 + c]);
+            c60 = w.fma(x0, c60); c61 = w.fma(x1, c61);
+            w = FloatVector.broadcast(F, p[p7 + c]);
+            c70 = w.fma(x0, c70); c71 = w.fma(x1, c71);
+            w = FloatVector.broadcast(F, p[p8 + c]);
+            c80 = w.fma(x0, c80); c81 = w.fma(x1, c81);
+            w = FloatVector.broadcast(F, p[p9 + c]);
+            c90 = w.fma(x0, c90); c91 = w.fma(x1, c91);
+            w = FloatVector.broadcast(F, p[pa + c]);
+            ca0 = w.fma(x0, ca0); ca1 = w.fma(x1, ca1);
+            w = FloatVector.broadcast(F, p[pb + c]);
+            cb0 = w.fma(x0, cb0); cb1 = w.fma(x1, cb1);
+        }
+        c00.intoArray(res, 0); c01.intoArray(res, L);
+        c10.intoArray(res, NB); c11.intoArray(res, NB + L);
+        c20.intoArray(res, 2 * NB); c21.intoArray(res, 2 * NB + L);
+        c30.intoArray(res, 3 * NB); c31.intoArray(res, 3 * NB + L);
+        c40.intoArray(res, 4 * NB); c41.intoArray(res, 4 * NB + L);
+        c50.intoArray(res, 5 * NB); c51.intoArray(res, 5 * NB + L);
+        c60.intoArray(res, 6 * NB); c61.intoArray(res, 6 * NB + L);
+        c70.intoArray(res, 7 * NB); c71.intoArray(res, 7 * NB + L);
+        c80.intoArray(res, 8 * NB); c81.intoArray(res, 8 * NB + L);
+        c90.intoArray(res, 9 * NB); c91.intoArray(res, 9 * NB + L);
+        ca0.intoArray(res, 10 * NB); ca1.intoArray(res, 10 * NB + L);
+        cb0.intoArray(res, 11 * NB); cb1.intoArray(res, 11 * NB + L);
     }
 
     /**
