@@ -741,7 +741,8 @@ public final class VectorKernels implements Kernels {
      * block scales). Per block of 32 the int8 weights, widened to 16-bit lanes, are multiplied with the activation
      * integers: two products per lane are added (|w·q| ≤ 128·127, so the pair fits in 16 bits), the 16-bit sums are
      * folded pairwise into 32-bit lanes by two shifts and an add on the int view (the high half by an arithmetic
-     * shift right, the low half by a shift left and right), converted to float and scaled once by the weight's f16
+     * shift right, the low half by a shift left and right; with 512-bit vectors, where a lane holds one product and
+     * the pair's sum fits in 16 bits, by adding the lane shifted left to itself and one arithmetic shift), converted to float and scaled once by the weight's f16
      * scale times the activations' block scale. The integer block sum is exact, so a row differs from {@code Σ w·x'}
      * ({@code x'} the rounded activations) only by the float rounding of the scaled block sums. Widening every weight
      * to a float lane instead measured 10.0-10.7 against 14.8 GMAC/s for this form (docs/PERFORMANCE.md).
@@ -762,8 +763,15 @@ public final class VectorKernels implements Kernels {
                     e = e.add(((ShortVector) ByteVector.fromMemorySegment(BX, m, b1 + 2 + XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv));
                 }
                 IntVector v = p.reinterpretAsInts(), u = e.reinterpretAsInts();
-                IntVector pi = v.lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                IntVector ei = u.lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                IntVector pi, ei;
+                if (XPARTS == 1) {
+                    // one product per 16-bit lane: the pair's sum fits in 16 bits, so it is formed in the high half
+                    pi = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    ei = u.add(u.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                } else {
+                    pi = v.lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                    ei = u.lanewise(VectorOperators.ASHR, 16).add(u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                }
                 if (XPARTS == 4) {
                     xv = ShortVector.fromArray(SX, xq, i + 2 * XL);
                     p = ((ShortVector) ByteVector.fromMemorySegment(BX, m, b0 + 2 + 2 * XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv);
@@ -918,7 +926,8 @@ public final class VectorKernels implements Kernels {
                 p = p.add(((ShortVector) ByteVector.fromMemorySegment(BX, m, blk + 2 + XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv));
             }
             IntVector v = p.reinterpretAsInts();
-            IntVector pi = v.lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+            IntVector pi = XPARTS == 1 ? v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    : v.lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
             if (XPARTS == 4) {
                 xv = ShortVector.fromArray(SX, xq, i + 2 * XL);
                 p = ((ShortVector) ByteVector.fromMemorySegment(BX, m, blk + 2 + 2 * XL, LE).convertShape(VectorOperators.B2S, SX, 0)).mul(xv);

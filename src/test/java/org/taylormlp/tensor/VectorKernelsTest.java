@@ -60,6 +60,47 @@ class VectorKernelsTest {
         return Storage.values()[k % Storage.values().length];
     }
 
+    /**
+     * Q8_0 at the integer extremes: weights −128 and 127 against activations that round to ±127 with scale 1, so
+     * every 16-bit lane of the integer kernels holds the largest products (|−128·−127| = 16256) and a lane pair the
+     * largest sums (±32512): the folds into 32-bit lanes must not overflow. Rows in a pair and an odd last row.
+     */
+    @Test
+    void q8_0ProductsAtTheIntegerExtremesAreExact() {
+        int rows = 5, cols = 288, blocks = cols / 32;
+        byte[] bytes = new byte[rows * blocks * 34];
+        float[] x = new float[cols];
+        for (int c = 0; c < cols; c++) x[c] = (c / 32 + c) % 3 == 0 ? 127f : -127f; // amax 127: scale 1, q = x
+        double[] expect = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < blocks; b++) {
+                int o = (r * blocks + b) * 34;
+                bytes[o] = 0x00;
+                bytes[o + 1] = 0x3c; // f16 1.0
+                for (int j = 0; j < 32; j++) {
+                    int c = 32 * b + j;
+                    // row 0 all −128, row 1 all 127, the others the sign of x (or against it) so that sums are extreme
+                    int q = r == 0 ? -128 : r == 1 ? 127 : ((r % 2 == 0) == (x[c] > 0) ? 127 : -128);
+                    bytes[o + 2 + j] = (byte) q;
+                    expect[r] += (double) q * x[c];
+                }
+            }
+        }
+        for (int k = 0; k < 3; k++) {
+            Tensor w = TestTensors.tensor(DType.Q8_0, rows, cols, bytes, storage(k), k, dir);
+            float[] scalar = new float[rows];
+            ScalarKernels.INSTANCE.matvec(w, x, 0, scalar, 0, 0, rows);
+            for (VectorKernels kk : ALL) {
+                float[] out = new float[rows];
+                kk.matvec(w, x, out);
+                for (int r = 0; r < rows; r++) {
+                    assertThat((double) out[r]).as("row %d, %s", r, kk.describe()).isEqualTo(expect[r]);
+                    assertThat((double) scalar[r]).as("scalar row %d", r).isEqualTo(expect[r]);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(DType.class)
     void matvecIsExactOnIntegerValuedData(DType t) {
