@@ -9,6 +9,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import static org.taylormlp.tensor.KBlocks.I32_LE;
@@ -274,6 +275,28 @@ public final class KQuants {
 
     /** Whether {@link #rowsQ4Kx} / {@link #rowsQ6Kx} apply: 16 short lanes per vector. */
     static final boolean INT_KQUANTS = VectorKernels.XL == 16;
+    /**
+     * Whether Q6_K takes its integer kernel ({@link #dotQ6Kx}): on every machine with 256-bit vectors, 512-bit ones
+     * included, where the kernel keeps its 256-bit vectors ({@link #F6} ...): there it measured 11.3-11.6 GMAC/s
+     * against 9.3-9.5 for the float kernel on 512-bit vectors (QuickBench Q6_K 1024×4096 and 768×2304, one thread,
+     * docs/PERFORMANCE.md). Q4_K's integer kernel was no faster there, so it stays with {@link #INT_KQUANTS}.
+     */
+    static final boolean INT_Q6K = VectorKernels.F.vectorBitSize() >= 256;
+    /** The species of {@link #dotQ6Kx}: 256 bits (16 shorts) whatever the preferred width. */
+    private static final VectorSpecies<Float> F6 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I6 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Short> S6 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B6 = ByteVector.SPECIES_128;
+    private static final VectorShuffle<Float> ROT6_4 = VectorShuffle.iota(F6, 4, 1, true),
+            ROT6_2 = VectorShuffle.iota(F6, 2, 1, true), ROT6_1 = VectorShuffle.iota(F6, 1, 1, true);
+
+    /** The sum of the 8 lanes of a {@link #F6} vector, in the order of {@link VectorKernels#sum} on 8 lanes. */
+    private static float sum6(FloatVector v) {
+        v = v.add(v.rearrange(ROT6_4));
+        v = v.add(v.rearrange(ROT6_2));
+        v = v.add(v.rearrange(ROT6_1));
+        return v.lane(0);
+    }
     private static final VectorSpecies<Short> SX = VectorKernels.SX;
     private static final VectorSpecies<Byte> BX = VectorKernels.BX;
 
@@ -337,7 +360,7 @@ public final class KQuants {
      * as integers and scaled once by {@code d·xd}.
      */
     static float dotQ6Kx(MemorySegment m, long off, short[] xq, float[] xd, int n) {
-        FloatVector acc1 = FloatVector.zero(F), acc2 = acc1, acc3 = acc1, acc4 = acc1;
+        FloatVector acc1 = FloatVector.zero(F6), acc2 = acc1, acc3 = acc1, acc4 = acc1;
         long blk = off;
         for (int i = 0; i < n; i += 256, blk += 210) {
             float d = h(m, blk + 208);
@@ -345,19 +368,19 @@ public final class KQuants {
                 long ql = blk + 64 * half, qh = blk + 128 + 32 * half;
                 long sc = m.get(I64_LE, blk + 192 + 8 * half); // this half's 8 int8 scales
                 int xb = i + 128 * half;
-                IntVector i1 = IntVector.zero(VectorKernels.I), i2 = i1, i3 = i1, i4 = i1;
+                IntVector i1 = IntVector.zero(I6), i2 = i1, i3 = i1, i4 = i1;
                 for (int l = 0; l < 32; l += 16) {
-                    ShortVector a = (ShortVector) ByteVector.fromMemorySegment(BX, m, ql + l, LE).convertShape(VectorOperators.B2S, SX, 0);
-                    ShortVector c = (ShortVector) ByteVector.fromMemorySegment(BX, m, ql + l + 32, LE).convertShape(VectorOperators.B2S, SX, 0);
-                    ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(BX, m, qh + l, LE).convertShape(VectorOperators.B2S, SX, 0);
+                    ShortVector a = (ShortVector) ByteVector.fromMemorySegment(B6, m, ql + l, LE).convertShape(VectorOperators.B2S, S6, 0);
+                    ShortVector c = (ShortVector) ByteVector.fromMemorySegment(B6, m, ql + l + 32, LE).convertShape(VectorOperators.B2S, S6, 0);
+                    ShortVector hb = (ShortVector) ByteVector.fromMemorySegment(B6, m, qh + l, LE).convertShape(VectorOperators.B2S, S6, 0);
                     ShortVector q1 = a.and((short) 0x0f).or(hb.lanewise(VectorOperators.LSHL, 4).and((short) 0x30)).sub((short) 32);
                     ShortVector q2 = c.and((short) 0x0f).or(hb.lanewise(VectorOperators.LSHL, 2).and((short) 0x30)).sub((short) 32);
                     ShortVector q3 = a.lanewise(VectorOperators.LSHR, 4).and((short) 0x0f).or(hb.and((short) 0x30)).sub((short) 32);
                     ShortVector q4 = c.lanewise(VectorOperators.LSHR, 4).and((short) 0x0f).or(hb.lanewise(VectorOperators.LSHR, 2).and((short) 0x30)).sub((short) 32);
-                    IntVector p1 = q1.mul(ShortVector.fromArray(SX, xq, xb + l)).reinterpretAsInts();
-                    IntVector p2 = q2.mul(ShortVector.fromArray(SX, xq, xb + l + 32)).reinterpretAsInts();
-                    IntVector p3 = q3.mul(ShortVector.fromArray(SX, xq, xb + l + 64)).reinterpretAsInts();
-                    IntVector p4 = q4.mul(ShortVector.fromArray(SX, xq, xb + l + 96)).reinterpretAsInts();
+                    IntVector p1 = q1.mul(ShortVector.fromArray(S6, xq, xb + l)).reinterpretAsInts();
+                    IntVector p2 = q2.mul(ShortVector.fromArray(S6, xq, xb + l + 32)).reinterpretAsInts();
+                    IntVector p3 = q3.mul(ShortVector.fromArray(S6, xq, xb + l + 64)).reinterpretAsInts();
+                    IntVector p4 = q4.mul(ShortVector.fromArray(S6, xq, xb + l + 96)).reinterpretAsInts();
                     int g = l >> 4; // scale bytes g, g + 2, g + 4, g + 6 of this half (signed)
                     i1 = p1.lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
                             .mul((byte) (sc >>> (8 * g))).add(i1);
@@ -369,13 +392,13 @@ public final class KQuants {
                             .mul((byte) (sc >>> (8 * g + 48))).add(i4);
                 }
                 int xi = xb / 32;
-                acc1 = ((FloatVector) i1.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, d * xd[xi]), acc1);
-                acc2 = ((FloatVector) i2.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, d * xd[xi + 1]), acc2);
-                acc3 = ((FloatVector) i3.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, d * xd[xi + 2]), acc3);
-                acc4 = ((FloatVector) i4.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, d * xd[xi + 3]), acc4);
+                acc1 = ((FloatVector) i1.convertShape(VectorOperators.I2F, F6, 0)).fma(FloatVector.broadcast(F6, d * xd[xi]), acc1);
+                acc2 = ((FloatVector) i2.convertShape(VectorOperators.I2F, F6, 0)).fma(FloatVector.broadcast(F6, d * xd[xi + 1]), acc2);
+                acc3 = ((FloatVector) i3.convertShape(VectorOperators.I2F, F6, 0)).fma(FloatVector.broadcast(F6, d * xd[xi + 2]), acc3);
+                acc4 = ((FloatVector) i4.convertShape(VectorOperators.I2F, F6, 0)).fma(FloatVector.broadcast(F6, d * xd[xi + 3]), acc4);
             }
         }
-        return VectorKernels.sum(acc1.add(acc2).add(acc3.add(acc4)));
+        return sum6(acc1.add(acc2).add(acc3.add(acc4)));
     }
 
     // Q4_1, Q5_0 and Q5_1: as Q4_0 in VectorKernels (low nibbles are elements 0..15, high 16..31), the fifth bits

@@ -35,12 +35,12 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>Q8_0: int8 weights times the int8 activations in 16-bit lanes, an exact integer sum per block, scaled
  *       once per block by both scales ({@link #rowsQ8x}). Q5_0 is repacked as Q8_0 when the model is wired
  *       ({@link #prepare}).</li>
- *   <li>Q4_K and Q6_K with 256-bit vectors: the same integer form ({@link KQuants#dotQ4Kx}, {@link
- *       KQuants#dotQ6Kx}).</li>
+ *   <li>Q4_K with 256-bit vectors, Q6_K with 256-bit or wider ones (in 256-bit vectors): the same integer form
+ *       ({@link KQuants#dotQ4Kx}, {@link KQuants#dotQ6Kx}).</li>
  *   <li>Q4_0: the 16 bytes of a block are split into low nibbles (elements 0..15) and high nibbles (16..31),
  *       8 is subtracted in the byte lanes, then int8 lanes converted to float lanes ({@code B2F}), block sum by
  *       FMAs with the rounded activations as floats, scaled once per block by the f16 scale. The other types
- *       (Q4_1, Q5_1, Q5_K, unprepared Q5_0, and the K-quants on other vector widths) likewise in float on the
+ *       (Q4_1, Q5_1, Q5_K, unprepared Q5_0, and Q4_K/Q6_K on other vector widths) likewise in float on the
  *       rounded values ({@link KQuants}).</li>
  * </ul>
  * Matrix-vector products run two rows per step, each thread pairing the first half of its chunk of rows with
@@ -615,13 +615,13 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * The {@link KQuants} types, all on the rounded activations: Q4_K and Q6_K by the int8 kernels where vectors
-     * hold 16 shorts ({@link KQuants#INT_KQUANTS}), the others (and every type on other widths) by the float kernels
-     * on the rounded values.
+     * The {@link KQuants} types, all on the rounded activations: Q4_K by its int8 kernel where vectors hold 16 shorts
+     * ({@link KQuants#INT_KQUANTS}), Q6_K by its int8 kernel (256-bit) wherever vectors have 256 bits or more
+     * ({@link KQuants#INT_Q6K}), the others (and those two elsewhere) by the float kernels on the rounded values.
      */
     static void quantizedRows(DType t, MemorySegment m, long rowBytes, RoundedX rx, int n, float[] out, int ob, int r0, int r1) {
         if (KQuants.INT_KQUANTS && t == DType.Q4_K) KQuants.rowsQ4Kx(m, rowBytes, rx.q, rx.d, rx.b, n, out, ob, r0, r1);
-        else if (KQuants.INT_KQUANTS && t == DType.Q6_K) KQuants.rowsQ6Kx(m, rowBytes, rx.q, rx.d, n, out, ob, r0, r1);
+        else if (KQuants.INT_Q6K && t == DType.Q6_K) KQuants.rowsQ6Kx(m, rowBytes, rx.q, rx.d, n, out, ob, r0, r1);
         else KQuants.rows(t, m, rowBytes, rx.r, 0, n, out, ob, r0, r1);
     }
 
