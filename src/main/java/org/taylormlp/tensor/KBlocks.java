@@ -7,7 +7,6 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
-/**
  * The ggml block types beyond Q8_0/Q4_0 that GGUF files from model hubs use: the legacy 32-element blocks Q4_1,
  * Q5_0 and Q5_1 (llama.cpp's quantizer writes them where a tensor's rows are not whole 256-element super-blocks)
  * and the K-quants Q4_K, Q5_K and Q6_K (Q4_K_M / Q5_K_M files mix them with Q6_K, Q8_0 and F32).

@@ -20,7 +20,7 @@ import static org.taylormlp.tensor.KBlocks.scaleMin;
 /**
  * The Vector API kernels of the block types {@link KBlocks} describes (Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K).
  *
- * <p>The dot products ({@link #rows}) are Vector API kernels: per sub-block the quantized values are cut out in
+ * <p>The float dot products ({@link #rows}): per sub-block the quantized values are cut out in
  * 32-bit lanes (AVX2 has no byte-lane shifts), widened to float lanes and multiplied with x (x stays in float, as in
  * {@link VectorKernels}); the block's scale is applied once per sub-block and the mins through the sum of x over the
  * sub-block, computed once per chunk of rows rather than in every row ({@link #subSums}):
