@@ -447,7 +447,7 @@ class VectorKernelsTest {
 
     @Test
     void widthFollowsTheProperty() {
-        // with the property (the vector-256/128 re-runs) that width; without it the platform's preferred width,
+        // with the property (the vector-256/512/128 re-runs) that width; without it the platform's preferred width,
         // raised to 128 bits where the preferred species is narrower
         String bits = System.getProperty("taylormlp.vectorBits");
         int expected = bits != null && !bits.isBlank() ? Integer.parseInt(bits.trim())
