@@ -741,11 +741,12 @@ public final class VectorKernels implements Kernels {
      * block scales). Per block of 32 the int8 weights, widened to 16-bit lanes, are multiplied with the activation
      * integers: two products per lane are added (|w·q| ≤ 128·127, so the pair fits in 16 bits), the 16-bit sums are
      * folded pairwise into 32-bit lanes by two shifts and an add on the int view (the high half by an arithmetic
-     * shift right, the low half by a shift left and right; with 512-bit vectors, where a lane holds one product and
-     * the pair's sum fits in 16 bits, by adding the lane shifted left to itself and one arithmetic shift), converted to float and scaled once by the weight's f16
-     * scale times the activations' block scale. The integer block sum is exact, so a row differs from {@code Σ w·x'}
-     * ({@code x'} the rounded activations) only by the float rounding of the scaled block sums. Widening every weight
-     * to a float lane instead measured 10.0-10.7 against 14.8 GMAC/s for this form (docs/PERFORMANCE.md).
+     * shift right, the low half by a shift left and right; with 512-bit vectors, where a lane holds one product and the
+     * pair's sum fits in 16 bits, by adding the lane shifted left to itself and one arithmetic shift), converted to
+     * float and scaled once by the weight's f16 scale times the activations' block scale. The integer block sum is
+     * exact, so a row differs from {@code Σ w·x'} ({@code x'} the rounded activations) only by the float rounding of
+     * the scaled block sums. Widening every weight to a float lane instead measured 10.0-10.7 against 14.8 GMAC/s for
+     * this form (docs/PERFORMANCE.md).
      */
     static void rowsQ8x(MemorySegment m, long rowBytes, short[] xq, float[] xd, int n, float[] out, int ob, int r0, int r1) {
         int half = (r1 - r0) >> 1;
