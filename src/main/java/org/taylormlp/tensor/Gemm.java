@@ -128,12 +128,14 @@ final class Gemm {
                     if (MR == 12) tile12(panel, kc, xt, b0 * k + k0 * NB, NB, tile);
                     else tile(panel, kc, xt, b0 * k + k0 * NB, NB, tile);
                     int nb = Math.min(NB, batch - b0);
-                    for (int i = 0; i < mr; i++) {
-                        int o = b0 * rows + rg + i, to = i * NB;
+                    // token by token: a token's mr outputs are adjacent in out, where a row's nb outputs lie a row
+                    // of out apart
+                    for (int b = 0; b < nb; b++) {
+                        int o = (b0 + b) * rows + rg;
                         if (add) {
-                            for (int b = 0; b < nb; b++) out[o + b * rows] += tile[to + b];
+                            for (int i = 0; i < mr; i++) out[o + i] += tile[i * NB + b];
                         } else {
-                            for (int b = 0; b < nb; b++) out[o + b * rows] = tile[to + b];
+                            for (int i = 0; i < mr; i++) out[o + i] = tile[i * NB + b];
                         }
                     }
                 }
