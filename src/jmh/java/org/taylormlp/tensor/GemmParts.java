@@ -41,9 +41,7 @@ public final class GemmParts {
                 Gemm.rows(w, xt, batch, out, 0, rows);
                 whole = Math.min(whole, System.nanoTime() - s);
                 s = System.nanoTime();
-                for (int rg = 0; rg < rows; rg += Gemm.MR) {
-                    for (int i = 0; i < Math.min(Gemm.MR, rows - rg); i++) Gemm.unpack(t, seg, (rg + i) * rowBytes, 0, k, panel, i * k);
-                }
+                for (int rg = 0; rg < rows; rg += Gemm.MR) Gemm.unpackGroup(t, seg, rowBytes, rg, Math.min(Gemm.MR, rows - rg), 0, k, panel);
                 unpack = Math.min(unpack, System.nanoTime() - s);
                 s = System.nanoTime();
                 for (int rg = 0; rg < rows; rg += Gemm.MR) {
@@ -51,10 +49,7 @@ public final class GemmParts {
                     for (int b0 = 0; b0 < batch; b0 += Gemm.NB) {
                         if (Gemm.MR == 12) Gemm.tile12(panel, k, xt, b0 * k, Gemm.NB, tile);
                         else Gemm.tile(panel, k, xt, b0 * k, Gemm.NB, tile);
-                        for (int b = 0; b < Gemm.NB; b++) {
-                            int o = (b0 + b) * rows + rg;
-                            for (int i = 0; i < mr; i++) out[o + i] = tile[i * Gemm.NB + b];
-                        }
+                        Gemm.store(tile, out, rows, rg, mr, b0, Math.min(Gemm.NB, batch - b0), false);
                     }
                 }
                 tiles = Math.min(tiles, System.nanoTime() - s);

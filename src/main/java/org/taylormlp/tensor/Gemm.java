@@ -121,24 +121,37 @@ final class Gemm {
             int kc = Math.min(KC, k - k0);
             for (int rg = r0; rg < r1; rg += MR) {
                 int mr = Math.min(MR, r1 - rg);
-                for (int i = 0; i < mr; i++) unpack(t, m, (rg + i) * rowBytes, k0, kc, panel, i * kc);
-                if (mr < MR) java.util.Arrays.fill(panel, mr * kc, MR * kc, 0f);
-                boolean add = k0 > 0;
+                unpackGroup(t, m, rowBytes, rg, mr, k0, kc, panel);
                 for (int b0 = 0; b0 < batch; b0 += NB) {
                     if (MR == 12) tile12(panel, kc, xt, b0 * k + k0 * NB, NB, tile);
                     else tile(panel, kc, xt, b0 * k + k0 * NB, NB, tile);
-                    int nb = Math.min(NB, batch - b0);
-                    // token by token: a token's mr outputs are adjacent in out, where a row's nb outputs lie a row
-                    // of out apart
-                    for (int b = 0; b < nb; b++) {
-                        int o = (b0 + b) * rows + rg;
-                        if (add) {
-                            for (int i = 0; i < mr; i++) out[o + i] += tile[i * NB + b];
-                        } else {
-                            for (int i = 0; i < mr; i++) out[o + i] = tile[i * NB + b];
-                        }
-                    }
+                    store(tile, out, rows, rg, mr, b0, Math.min(NB, batch - b0), k0 > 0);
                 }
+            }
+        }
+    }
+
+    /**
+     * Columns {@code [k0, k0 + kc)} of the {@code mr} rows from row {@code rg} unpacked into the panel (row i at
+     * {@code i · kc}), the rows up to {@link #MR} zero.
+     */
+    static void unpackGroup(DType t, MemorySegment m, long rowBytes, int rg, int mr, int k0, int kc, float[] panel) {
+        for (int i = 0; i < mr; i++) unpack(t, m, (rg + i) * rowBytes, k0, kc, panel, i * kc);
+        if (mr < MR) java.util.Arrays.fill(panel, mr * kc, MR * kc, 0f);
+    }
+
+    /**
+     * A tile's results for rows {@code [rg, rg + mr)} and tokens {@code [b0, b0 + nb)} written into {@code out}
+     * (added when {@code add}: a later column block). Token by token: a token's mr outputs are adjacent in out,
+     * where a row's nb outputs lie a row of out apart.
+     */
+    static void store(float[] tile, float[] out, int rows, int rg, int mr, int b0, int nb, boolean add) {
+        for (int b = 0; b < nb; b++) {
+            int o = (b0 + b) * rows + rg;
+            if (add) {
+                for (int i = 0; i < mr; i++) out[o + i] += tile[i * NB + b];
+            } else {
+                for (int i = 0; i < mr; i++) out[o + i] = tile[i * NB + b];
             }
         }
     }
