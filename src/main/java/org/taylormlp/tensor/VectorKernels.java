@@ -790,11 +790,11 @@ public final class VectorKernels implements Kernels {
                         .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b0)) * dx), a0);
                 FloatVector t2 = ((FloatVector) ei.convertShape(VectorOperators.I2F, F, 0))
                         .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b1)) * dx), c0);
-                a0 = a1; a1 = t;
-                c0 = c1; c1 = t2;
+                a0 = t;
+                c0 = t2;
             }
-            out[ob + r] = sum(a0.add(a1));
-            out[ob + r + half] = sum(c0.add(c1));
+            out[ob + r] = sum(a0);
+            out[ob + r + half] = sum(c0);
         }
         if (((r1 - r0) & 1) != 0) out[ob + r1 - 1] = dotQ8x(m, (r1 - 1) * rowBytes, xq, xd, n);
     }
@@ -917,7 +917,7 @@ public final class VectorKernels implements Kernels {
 
     /** One row of {@link #rowsQ8x}, with the same block sums and accumulators (the same bits). */
     static float dotQ8x(MemorySegment m, long off, short[] xq, float[] xd, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        FloatVector a0 = FloatVector.zero(F);
         long blk = off;
         for (int i = 0; i < n; i += 32, blk += 34) {
             ShortVector xv = ShortVector.fromArray(SX, xq, i);
@@ -937,11 +937,10 @@ public final class VectorKernels implements Kernels {
                 v = p.reinterpretAsInts();
                 pi = pi.add(v.lanewise(VectorOperators.ASHR, 16)).add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
             }
-            FloatVector t = ((FloatVector) pi.convertShape(VectorOperators.I2F, F, 0))
+            a0 = ((FloatVector) pi.convertShape(VectorOperators.I2F, F, 0))
                     .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk)) * xd[i >> 5]), a0);
-            a0 = a1; a1 = t;
         }
-        return sum(a0.add(a1));
+        return sum(a0);
     }
 
     /** As Q8_0 after splitting each byte into its low nibble (element j) and high nibble (j + 16), minus 8. */
