@@ -804,7 +804,7 @@ public final class VectorKernels implements Kernels {
         long far = half * rowBytes;
         for (int r = r0, stop = r0 + half; r < stop; r++) {
             long b0 = r * rowBytes, b1 = b0 + far;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
+            FloatVector a0 = FloatVector.zero(F), c0 = a0;
             for (int i = 0; i < n; i += 32, b0 += 18, b1 += 18) {
                 FloatVector s = FloatVector.zero(F), u = s;
                 for (int q = 0; q < 16; q += BQ8_LANES) {
@@ -827,13 +827,11 @@ public final class VectorKernels implements Kernels {
                         u = ((FloatVector) ehi.convertShape(VectorOperators.B2F, F, 1)).fma(xh, u);
                     }
                 }
-                FloatVector t = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b0))), a0);
-                FloatVector t2 = u.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b1))), c0);
-                a0 = a1; a1 = t;
-                c0 = c1; c1 = t2;
+                a0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b0))), a0);
+                c0 = u.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b1))), c0);
             }
-            out[ob + r] = sum(a0.add(a1));
-            out[ob + r + half] = sum(c0.add(c1));
+            out[ob + r] = sum(a0);
+            out[ob + r + half] = sum(c0);
         }
         if (((r1 - r0) & 1) != 0) out[ob + r1 - 1] = dotQ4(m, (r1 - 1) * rowBytes, x, xo, n);
     }
@@ -945,7 +943,7 @@ public final class VectorKernels implements Kernels {
 
     /** As Q8_0 after splitting each byte into its low nibble (element j) and high nibble (j + 16), minus 8. */
     static float dotQ4(MemorySegment m, long off, float[] x, int xo, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        FloatVector a0 = FloatVector.zero(F);
         long blk = off;
         for (int i = 0; i < n; i += 32, blk += 18) {
             FloatVector s = FloatVector.zero(F);
@@ -961,10 +959,9 @@ public final class VectorKernels implements Kernels {
                     s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, j + 16 + L), s);
                 }
             }
-            FloatVector t = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk))), a0);
-            a0 = a1; a1 = t;
+            a0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, blk))), a0);
         }
-        return sum(a0.add(a1));
+        return sum(a0);
     }
 
     // ---- vector operations: VectorOps where it is faster, the scalar reference where the work is negligible ----
