@@ -786,12 +786,10 @@ public final class VectorKernels implements Kernels {
                     ei = ei.add(u.lanewise(VectorOperators.ASHR, 16)).add(u.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
                 }
                 float dx = xd[i >> 5];
-                FloatVector t = ((FloatVector) pi.convertShape(VectorOperators.I2F, F, 0))
+                a0 = ((FloatVector) pi.convertShape(VectorOperators.I2F, F, 0))
                         .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b0)) * dx), a0);
-                FloatVector t2 = ((FloatVector) ei.convertShape(VectorOperators.I2F, F, 0))
+                c0 = ((FloatVector) ei.convertShape(VectorOperators.I2F, F, 0))
                         .fma(FloatVector.broadcast(F, Float.float16ToFloat(m.get(Tensor.I16_LE, b1)) * dx), c0);
-                a0 = t;
-                c0 = t2;
             }
             out[ob + r] = sum(a0);
             out[ob + r + half] = sum(c0);
